@@ -1,0 +1,187 @@
+"""The ``payroll`` command: a thin shell over :mod:`engine.pipeline` and the stages.
+
+Reads options and the environment, picks the progress display, calls one library
+function per verb and turns :class:`engine.errors.PayrollError` into a one-line message
+and a documented exit code. No payroll logic lives here.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from engine.errors import PayrollError
+from engine.progress import for_terminal
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Payroll and overtime from WeCom attendance: fetch, compute, payslips, audit.")
+rules_app = typer.Typer(no_args_is_help=True, help="Validate and test YAML rule packs.")
+app.add_typer(rules_app, name="rules")
+out = Console()
+err = Console(stderr=True)
+
+DEFAULT_PACK = Path("rules/cn-default.yaml")
+MonthOpt = typer.Option(..., "--month", help="Pay month, YYYY-MM.")
+QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress output.")
+WorkersOpt = typer.Option(None, "--workers", help="PDF worker processes (default: all cores).")
+LangOpt = typer.Option("zh", "--lang", help="Payslip language: zh or en.")
+
+
+def _fail(exc: PayrollError) -> None:
+    err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+    raise typer.Exit(exc.exit_code)
+
+
+def _summary_table(outcome) -> None:
+    summary = outcome.summary
+    table = Table(title=f"Payroll {outcome.month}  run {outcome.run_id}", show_lines=False)
+    table.add_column("item")
+    table.add_column("value", justify="right")
+    table.add_row("employees", str(summary["employees"]))
+    for status, count in summary["by_status"].items():
+        table.add_row(f"  status {status}", str(count))
+    for key, value in summary["totals"].items():
+        table.add_row(f"total {key} (CNY)", value)
+    for severity, count in summary["problems"].items():
+        table.add_row(f"problems: {severity}", str(count))
+    table.add_row("payslips", str(outcome.payslips))
+    out.print(table)
+    out.print(f"Run folder: [bold]{outcome.run_dir}[/]  (payslips/, results/, manifest.json;"
+              f" problems in results/problems.csv)")
+
+
+def _finish(outcome, allow_errors: bool) -> None:
+    _summary_table(outcome)
+    if outcome.employee_errors and not allow_errors:
+        err.print(f"[yellow]{outcome.employee_errors} employee(s) have status=error (see "
+                  "results/problems.csv); exit code 1. Use --allow-errors to accept.[/]")
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    out_dir: Path = typer.Option(Path("demo-run"), "--out", help="Run folder to write (replaced if it holds an earlier demo)."),
+    employees: int = typer.Option(60, "--employees", min=1, help="Size of the simulated company."),
+    month: Optional[str] = typer.Option(None, "--month", help="Pay month (default: last complete month)."),
+    seed: int = typer.Option(1, "--seed", help="Seed of the simulated company."),
+    chaos: bool = typer.Option(False, "--chaos", help="Inject transient API faults and a token revocation."),
+    workers: Optional[int] = WorkersOpt,
+    lang: str = LangOpt,
+    quiet: bool = QuietOpt,
+) -> None:
+    """Run a whole month against a local WeCom simulator: fetch, compute, payslips, run folder."""
+    from engine.pipeline import demo_month
+    from engine.period import previous_month
+
+    try:
+        outcome = demo_month(out_dir, employees=employees, month=month or previous_month(date.today()),
+                             seed=seed, chaos=chaos, workers=workers, lang=lang,
+                             progress=for_terminal(quiet))
+    except PayrollError as exc:
+        _fail(exc)
+    _finish(outcome, allow_errors=True)
+
+
+@app.command()
+def run(
+    month: str = MonthOpt,
+    roster: Path = typer.Option(..., "--roster", exists=True, dir_okay=False, help="Roster CSV/XLSX: userid, monthly_salary, …"),
+    rules: Path = typer.Option(DEFAULT_PACK, "--rules", help="Rule pack YAML."),
+    out_dir: Path = typer.Option(..., "--out", help="The run folder to write."),
+    force: bool = typer.Option(False, "--force", help="Recompute a finished run folder (its snapshot is kept)."),
+    allow_errors: bool = typer.Option(False, "--allow-errors", help="Exit 0 even if some employees have status=error."),
+    company: Optional[str] = typer.Option(None, "--company", help="Company name printed on payslips."),
+    templates: Optional[Path] = typer.Option(None, "--templates", help="Folder with your own payslip templates."),
+    encrypt_with: Optional[str] = typer.Option(None, "--encrypt-with", help="Roster column holding a password for encrypted copies."),
+    config: Optional[Path] = typer.Option(None, "--config", help="Settings file (otherwise WECOM_* environment variables)."),
+    workers: Optional[int] = WorkersOpt,
+    lang: str = LangOpt,
+    quiet: bool = QuietOpt,
+) -> None:
+    """Fetch the month from WeCom (WECOM_API_BASE), compute it and write the run folder."""
+    from engine.pipeline import run_month
+
+    try:
+        outcome = run_month(month, roster, rules, out_dir, config=config, force=force,
+                            company=company, template_dir=templates, encrypt_with=encrypt_with,
+                            workers=workers, lang=lang, progress=for_terminal(quiet))
+    except PayrollError as exc:
+        _fail(exc)
+    _finish(outcome, allow_errors)
+
+
+@app.command()
+def fetch(
+    month: str = MonthOpt,
+    out_dir: Path = typer.Option(..., "--out", help="Run folder; the snapshot goes to its snapshot/."),
+    roster: Optional[Path] = typer.Option(None, "--roster", exists=True, dir_okay=False, help="Fetch these userids (default: the whole directory)."),
+    config: Optional[Path] = typer.Option(None, "--config", help="Settings file (otherwise WECOM_* environment variables)."),
+    quiet: bool = QuietOpt,
+) -> None:
+    """Fetch and store the raw month (resumes an interrupted fetch)."""
+    from engine.pipeline import fetch_only
+
+    try:
+        report = fetch_only(month, out_dir, roster=roster, config=config, progress=for_terminal(quiet))
+    except PayrollError as exc:
+        _fail(exc)
+    out.print(report)
+
+
+@app.command()
+def simulator(
+    port: int = typer.Option(8080, "--port", help="Port on 127.0.0.1."),
+    employees: int = typer.Option(60, "--employees", min=1),
+    seed: int = typer.Option(1, "--seed"),
+    window: float = typer.Option(60.0, "--window", help="Rate-limit window in seconds."),
+    roster_out: Optional[Path] = typer.Option(None, "--roster-out", help="Write the matching roster CSV here."),
+    chaos: bool = typer.Option(False, "--chaos", help="Inject transient faults."),
+) -> None:
+    """Serve a simulated WeCom API on loopback until interrupted."""
+    from engine.pipeline import serve_simulator
+
+    serve_simulator(port=port, employees=employees, seed=seed, window=window,
+                    roster_out=roster_out, chaos=chaos, say=err.print)
+
+
+@rules_app.command("check")
+def rules_check(pack: Path = typer.Argument(..., help="Rule pack YAML.")) -> None:
+    """Load and validate a pack; print its rules, parameters and checks."""
+    from engine.rules.loader import load_pack
+
+    try:
+        loaded = load_pack(pack)
+    except PayrollError as exc:
+        _fail(exc)
+    info = loaded.info
+    out.print(f"[green]ok[/] {info.name} {info.version} sha256 {info.sha256[:16]}… "
+              f"({len(loaded.rules)} rules)")
+
+
+@rules_app.command("test")
+def rules_test(pack: Path = typer.Argument(..., help="Rule pack YAML.")) -> None:
+    """Run the pack's YAML test cases."""
+    from engine.rules.cases import run_cases
+    from engine.rules.loader import load_pack
+
+    try:
+        report = run_cases(load_pack(pack))
+    except PayrollError as exc:
+        _fail(exc)
+    out.print(str(report))
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

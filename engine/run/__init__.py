@@ -1,0 +1,1 @@
+"""Stage 4, the run folder: atomic files, exports, manifest, verification."""

@@ -1,0 +1,92 @@
+"""Writers for the run folder's ``results/``: CSV, JSON, Parquet and XLSX.
+
+Called by the pipeline after compute. Each writer turns the rows of
+:mod:`engine.run.tables` into bytes deterministically (fixed column order, no
+timestamps: XLSX and Parquet metadata are pinned) and hands them to the atomic writer.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from engine.run.folder import atomic_write
+
+_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def csv_bytes(rows: Sequence[dict[str, str]], columns: Sequence[str]) -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n",
+                            extrasaction="raise")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def json_bytes(data: Any) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode("utf-8")
+
+
+def write_csv(path: Path, rows: Sequence[dict[str, str]], columns: Sequence[str]) -> Path:
+    return atomic_write(path, csv_bytes(rows, columns))
+
+
+def write_json(path: Path, data: Any) -> Path:
+    return atomic_write(path, json_bytes(data))
+
+
+def write_jsonl(path: Path, items: Iterable[Any]) -> Path:
+    lines = (json.dumps(item, ensure_ascii=False, sort_keys=True) for item in items)
+    return atomic_write(path, "".join(line + "\n" for line in lines))
+
+
+def parquet_bytes(rows: Sequence[dict[str, str]], columns: Sequence[str]) -> bytes:
+    """Text columns (exact decimals as strings) so no importer sees a float."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({c: pa.array([r.get(c, "") for r in rows], type=pa.string()) for c in columns})
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()
+
+
+def _normalise_zip(data: bytes) -> bytes:
+    """Rewrite a zip with fixed entry dates (openpyxl stamps the wall clock)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in sorted(src.infolist(), key=lambda i: i.filename):
+            fixed = zipfile.ZipInfo(info.filename, date_time=_EPOCH)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o644 << 16
+            dst.writestr(fixed, src.read(info.filename))
+    return out.getvalue()
+
+
+def xlsx_bytes(sheets: dict[str, tuple[Sequence[str], Sequence[dict[str, Any]]]],
+               created: str) -> bytes:
+    """One sheet per entry: ``{name: (columns, rows)}``. Numbers go in as Decimal-exact
+    strings converted to numbers only where Excel needs them (amount columns)."""
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for name, (columns, rows) in sheets.items():
+        sheet = book.create_sheet(title=name[:31])
+        sheet.append(list(columns))
+        for row in rows:
+            sheet.append([row.get(c, "") for c in columns])
+    stamp = datetime.fromisoformat(created)
+    book.properties.created = book.properties.modified = stamp
+    book.properties.creator = "wecom-payroll"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return _normalise_zip(buffer.getvalue())

@@ -1,0 +1,102 @@
+"""The run folder on disk: its layout and atomic writes.
+
+Last stage of the flow and the only place results touch the file system. Every file is
+written to a temporary name in its final folder and renamed into place, so a crash never
+leaves a half-written file behind; a folder whose ``manifest.json`` exists is a finished
+run and is never modified (a rerun needs a new folder or ``force``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from engine.errors import RunFolderError
+
+SNAPSHOT = "snapshot"
+INPUTS = "inputs"
+RESULTS = "results"
+PAYSLIPS = "payslips"
+MANIFEST = "manifest.json"
+MANIFEST_CSV = "manifest.csv"
+
+
+def atomic_write(path: Path, data: bytes | str) -> Path:
+    """Write ``data`` to ``path`` via a temp file in the same folder and ``os.replace``."""
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise RunFolderError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    return path
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def is_finished(run_dir: Path) -> bool:
+    return (run_dir / MANIFEST).is_file()
+
+
+def prepare(run_dir: Path, *, force: bool = False, keep_snapshot: bool = True) -> Path:
+    """Make ``run_dir`` ready for a new run.
+
+    A finished run is refused unless ``force``; with ``force`` its derived outputs are
+    removed but the snapshot is kept (it is the raw evidence and refetching costs quota).
+    An unfinished folder (an interrupted run) is reused so the fetch can resume.
+    """
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunFolderError(f"{run_dir} exists and is not a folder")
+    if is_finished(run_dir):
+        if not force:
+            raise RunFolderError(
+                f"{run_dir} holds a finished run (manifest.json exists); choose a new --out "
+                "folder or pass --force to recompute it")
+        for name in (INPUTS, RESULTS, PAYSLIPS):
+            shutil.rmtree(run_dir / name, ignore_errors=True)
+        for name in (MANIFEST, MANIFEST_CSV):
+            (run_dir / name).unlink(missing_ok=True)
+        if not keep_snapshot:
+            shutil.rmtree(run_dir / SNAPSHOT, ignore_errors=True)
+    for name in (INPUTS, RESULTS, PAYSLIPS):
+        shutil.rmtree(run_dir / name, ignore_errors=True)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return run_dir
+
+
+def inside(root: Path, candidate: Path) -> bool:
+    """True when ``candidate`` resolves to a path inside ``root`` (no escape via ``..``)."""
+    try:
+        candidate.resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def list_files(run_dir: Path) -> list[str]:
+    """Every regular file of the run, relative, sorted, excluding the manifests themselves."""
+    skip = {MANIFEST, MANIFEST_CSV}
+    out = []
+    for path in run_dir.rglob("*"):
+        rel = path.relative_to(run_dir).as_posix()
+        if path.is_file() and rel not in skip and not path.name.endswith(".part"):
+            out.append(rel)
+    return sorted(out)

@@ -1,0 +1,140 @@
+"""Tables of a computed month: the rows every export is made from.
+
+Pure functions from the compute stage's :class:`PayrollResult` and the run's problems to
+lists of plain rows (text cells, Decimal written in plain notation), so CSV, JSON,
+Parquet and XLSX all show the same numbers and column names stay stable for importers.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any, Iterable, Sequence
+
+from engine.problems import Problem
+from engine.rules.lines import Category, EmployeeResult, LineItem, PayrollResult
+
+LINE_COLUMNS = ("userid", "code", "category", "label", "label_en", "item", "quantity", "unit",
+                "rate", "multiplier", "amount")
+EMPLOYEE_COLUMNS = ("userid", "name", "status", "department", "earnings", "deductions", "net",
+                    "comp_hours", "problems")
+PROBLEM_COLUMNS = ("severity", "stage", "code", "userid", "rule", "field", "source", "message")
+
+
+def dec(value: Decimal) -> str:
+    """Plain decimal text: never exponent notation, trailing zeros of rounded amounts kept."""
+    text = format(value, "f")
+    return "0" if text in ("-0", "-0.00") and value == 0 else text
+
+
+def line_row(line: LineItem) -> dict[str, str]:
+    return {
+        "userid": line.userid, "code": line.code, "category": line.category.value,
+        "label": line.label, "label_en": line.label_en, "item": line.item,
+        "quantity": dec(line.quantity), "unit": line.unit, "rate": dec(line.rate),
+        "multiplier": dec(line.multiplier), "amount": dec(line.amount),
+    }
+
+
+def line_rows(result: PayrollResult) -> list[dict[str, str]]:
+    return [line_row(line) for emp in result.employees for line in emp.lines]
+
+
+def codes_in_order(result: PayrollResult) -> list[str]:
+    """Every line code, in order of first appearance (which follows the pack's rule order)."""
+    seen: dict[str, None] = {}
+    for emp in result.employees:
+        for line in emp.lines:
+            seen.setdefault(line.code, None)
+    return list(seen)
+
+
+def _code_amounts(emp: EmployeeResult) -> dict[str, Decimal]:
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for line in emp.lines:
+        value = line.quantity if line.category in (Category.TIME_BANK, Category.INFO) else line.amount
+        sums[line.code] += value
+    return sums
+
+
+def employee_rows(result: PayrollResult) -> list[dict[str, str]]:
+    """One row per roster employee; one extra column per code (amount, or quantity for
+    time-bank and info codes)."""
+    codes = codes_in_order(result)
+    rows = []
+    for emp in result.employees:
+        sums = _code_amounts(emp)
+        row = {
+            "userid": emp.userid, "name": emp.name, "status": emp.status.value,
+            "department": emp.departments[0] if emp.departments else emp.roster.get("department", ""),
+            "earnings": dec(emp.totals.earnings), "deductions": dec(emp.totals.deductions),
+            "net": dec(emp.totals.net), "comp_hours": dec(emp.totals.comp_hours),
+            "problems": str(len(emp.problems)),
+        }
+        row.update({code: dec(sums[code]) if code in sums else "" for code in codes})
+        rows.append(row)
+    return rows
+
+
+def problem_rows(problems: Iterable[Problem]) -> list[dict[str, str]]:
+    return [{"severity": p.severity.value, "stage": p.stage, "code": p.code, "userid": p.userid,
+             "rule": p.rule, "field": p.field, "source": p.source, "message": p.message}
+            for p in problems]
+
+
+def summary(result: PayrollResult, problems: list[Problem], run_id: str) -> dict[str, Any]:
+    """Totals by status, category and code; every number equals the line items' sum."""
+    by_status: dict[str, int] = defaultdict(int)
+    by_category: dict[str, Decimal] = defaultdict(Decimal)
+    by_code: dict[str, Decimal] = defaultdict(Decimal)
+    totals = {"earnings": Decimal(0), "deductions": Decimal(0), "net": Decimal(0)}
+    for emp in result.employees:
+        by_status[emp.status.value] += 1
+        for key in totals:
+            totals[key] += getattr(emp.totals, key)
+        for line in emp.lines:
+            by_category[line.category.value] += line.amount
+            by_code[line.code] += line.amount
+    severities: dict[str, int] = defaultdict(int)
+    for problem in problems:
+        severities[problem.severity.value] += 1
+    return {
+        "month": result.month, "run_id": run_id,
+        "pack": result.pack.model_dump(mode="json"),
+        "employees": len(result.employees), "by_status": dict(sorted(by_status.items())),
+        "totals": {k: dec(v) for k, v in totals.items()},
+        "by_category": {k: dec(v) for k, v in sorted(by_category.items())},
+        "by_code": {k: dec(v) for k, v in by_code.items()},
+        "problems": dict(sorted(severities.items())),
+    }
+
+
+NUMERIC = {"quantity", "rate", "multiplier", "amount", "earnings", "deductions", "net",
+           "comp_hours", "problems", "value"}
+
+
+def _numbers(rows: Sequence[dict[str, str]], numeric: set[str]) -> list[dict[str, Any]]:
+    """Exact Decimal cells for numeric columns so spreadsheets can add them up."""
+    return [{k: (Decimal(v) if k in numeric and v != "" else v) for k, v in row.items()}
+            for row in rows]
+
+
+def workbook_sheets(result: PayrollResult, lines: Sequence[dict[str, str]],
+                    employees: Sequence[dict[str, str]], employee_columns: Sequence[str],
+                    summary_data: dict[str, Any]) -> dict[str, tuple[Sequence[str], list]]:
+    """``payroll.xlsx``: a summary sheet, an employees sheet and one sheet per category."""
+    summary_rows = [{"key": f"total.{k}", "value": v} for k, v in summary_data["totals"].items()]
+    summary_rows += [{"key": f"category.{k}", "value": v}
+                     for k, v in summary_data["by_category"].items()]
+    summary_rows += [{"key": f"code.{k}", "value": v} for k, v in summary_data["by_code"].items()]
+    summary_rows += [{"key": f"status.{k}", "value": str(v)}
+                     for k, v in summary_data["by_status"].items()]
+    codes = set(codes_in_order(result))
+    sheets: dict[str, tuple[Sequence[str], list]] = {
+        "summary": (("key", "value"), _numbers(summary_rows, {"value"})),
+        "employees": (employee_columns, _numbers(employees, NUMERIC | codes)),
+    }
+    for category in Category:
+        rows = [r for r in lines if r["category"] == category.value]
+        sheets[category.value] = (LINE_COLUMNS, _numbers(rows, NUMERIC))
+    return sheets
