@@ -1,0 +1,277 @@
+"""Payslip context and view model: what one payslip prints, as plain strings.
+
+Sits between compute and rendering. ``PayslipContext`` carries the run-wide facts
+(company, month, run and rule pack identity, language, template folder); ``build_view``
+turns one ``EmployeeResult`` into a ``PayslipView`` whose fields are already formatted
+text, so the template does no arithmetic and the printed lines add up to the printed
+totals by construction (a mismatch is refused here, before anything is drawn).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict
+
+from engine.errors import ConfigError, RenderError
+from engine.money import fmt_money, to_capitals
+from engine.period import parse_month
+from engine.rules.lines import Category, EmployeeResult, LineItem, PackInfo
+from engine.wecom.models import MonthRecord
+
+DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+_MONEY_CATEGORIES = (Category.EARNING, Category.DEDUCTION)
+_DURATION_EXCEPTIONS = {1, 2, 4}  # only late, early leave and absence carry a duration
+
+
+class PayslipContext(BaseModel):
+    """Run-wide settings shared by every payslip of a run."""
+
+    model_config = ConfigDict(frozen=True)
+
+    company: str
+    month: str  # YYYY-MM
+    run_id: str
+    pack: PackInfo
+    snapshot_sha256: str
+    lang: Literal["zh", "en"] = "zh"
+    template_dir: Path = DEFAULT_TEMPLATES
+    logo: str | None = None  # file name inside template_dir
+    created: datetime | date | None = None  # pinned attachment date; default: period's last day
+    encrypt_with: str | None = None  # roster column holding the delivery password
+
+
+class LineRow(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    label: str
+    item: str
+    quantity: str
+    unit: str
+    rate: str
+    multiplier: str
+    amount: str
+
+
+class LineGroup(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    category: str
+    title: str
+    rows: tuple[LineRow, ...]
+    subtotal: str  # money for earnings/deductions, hours for comp time, "" otherwise
+
+
+class StatRow(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    item: str = ""
+    count: str = ""
+    duration: str = ""
+
+
+class PayslipView(BaseModel):
+    """Everything the template prints, formatted."""
+
+    model_config = ConfigDict(frozen=True)
+
+    lang: str
+    labels: dict[str, Any]
+    company: str
+    logo: str | None
+    month: str
+    userid: str
+    name: str
+    name_ex: str
+    departments: tuple[str, ...]
+    rule_group: str
+    summary: tuple[tuple[str, str], ...]
+    exceptions: tuple[StatRow, ...]
+    sp_items: tuple[StatRow, ...]
+    overtime: tuple[StatRow, ...]
+    groups: tuple[LineGroup, ...]
+    comp_hours: str
+    net: str
+    net_capitals: str
+    warnings: tuple[str, ...]
+    run_id: str
+    pack: str
+    pack_sha256: str
+    snapshot_sha256: str
+    roster: tuple[tuple[str, str], ...] = ()  # printed roster columns: (label, value)
+
+
+def number(value: Decimal, places: int = 4) -> str:
+    """Plain decimal text without exponent or trailing zeros (rates, quantities)."""
+    text = format(value.quantize(Decimal(1).scaleb(-places)), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(
+            out.get(key), dict) else value
+    return out
+
+
+@lru_cache(maxsize=8)
+def _labels_file(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text("utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read payslip labels: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: payslip labels must be a mapping of languages")
+    return data
+
+
+def load_labels(template_dir: Path, lang: str) -> dict[str, Any]:
+    """Labels for ``lang``: the built-in set overlaid by the template folder's own file."""
+    labels = _labels_file(DEFAULT_TEMPLATES / "labels.yaml").get(lang, {})
+    own = template_dir / "labels.yaml"
+    if own.resolve() != (DEFAULT_TEMPLATES / "labels.yaml").resolve() and own.is_file():
+        labels = _merge(labels, _labels_file(own).get(lang, {}))
+    if not labels:
+        raise ConfigError(f"no payslip labels for language {lang!r}")
+    return labels
+
+
+def duration_text(seconds: int, labels: dict[str, Any]) -> str:
+    hours, minutes = divmod(seconds // 60, 60)
+    parts = [f"{hours} {labels['hours']}"] if hours else []
+    if minutes or not hours:
+        parts.append(f"{minutes} {labels['minutes']}")
+    return " ".join(parts)
+
+
+def _hours(seconds: int) -> str:
+    return number(Decimal(seconds) / Decimal(3600), 2)
+
+
+def _summary(record: MonthRecord, labels: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    s = record.summary_info
+    return (
+        (labels["work_days"], str(s.work_days)),
+        (labels["regular_days"], str(s.regular_days)),
+        (labels["rest_days"], str(s.rest_days)),
+        (labels["except_days"], str(s.except_days)),
+        (labels["actual_hours"], f"{_hours(s.regular_work_sec)} {labels['units']['h']}"),
+        (labels["standard_hours"], f"{_hours(s.standard_work_sec)} {labels['units']['h']}"),
+    )
+
+
+def _exceptions(record: MonthRecord, labels: dict[str, Any]) -> tuple[StatRow, ...]:
+    kinds = labels["exception_kinds"]
+    return tuple(
+        StatRow(kind=kinds.get(str(e.exception), str(e.exception)), count=str(e.count),
+                duration=duration_text(e.duration, labels)
+                if e.exception in _DURATION_EXCEPTIONS else "")
+        for e in sorted(record.exception_infos, key=lambda e: e.exception) if e.count)
+
+
+def _sp_items(record: MonthRecord, labels: dict[str, Any]) -> tuple[StatRow, ...]:
+    kinds, units = labels["sp_kinds"], labels["units"]
+    rows = []
+    for sp in record.sp_items:
+        if not sp.count and not sp.duration:
+            continue
+        by_hour = sp.time_type == 1
+        amount = number(Decimal(sp.duration) / Decimal(3600 if by_hour else 86400), 2)
+        rows.append(StatRow(kind=kinds.get(str(sp.type), str(sp.type)), item=sp.name,
+                            count=str(sp.count),
+                            duration=f"{amount} {units['h'] if by_hour else units['day']}"
+                            if sp.duration else ""))
+    return tuple(rows)
+
+
+def _overtime(record: MonthRecord, labels: dict[str, Any]) -> tuple[StatRow, ...]:
+    o, h = record.overwork_info, labels["units"]["h"]
+    kinds = ((labels["ot_workday"], o.workday_over_sec, o.workdays_over_as_money,
+              o.workdays_over_as_vacation),
+             (labels["ot_restday"], o.restdays_over_sec, o.restdays_over_as_money,
+              o.restdays_over_as_vacation),
+             (labels["ot_holiday"], o.holidays_over_sec, o.holidays_over_as_money,
+              o.holidays_over_as_vacation))
+    # columns reuse StatRow: count = total hours, item = paid, duration = banked
+    return tuple(StatRow(kind=k, count=f"{_hours(total)} {h}", item=f"{_hours(money)} {h}",
+                         duration=f"{_hours(vac)} {h}")
+                 for k, total, money, vac in kinds if total or money or vac)
+
+
+def _row(line: LineItem, labels: dict[str, Any], lang: str) -> LineRow:
+    money = line.category in _MONEY_CATEGORIES
+    return LineRow(
+        code=line.code,
+        label=(line.label_en or line.label) if lang == "en" else line.label,
+        item=line.item,
+        quantity=number(line.quantity) if line.quantity else "",
+        unit=labels["units"].get(line.unit, line.unit),
+        rate=number(line.rate) if line.rate else "",
+        multiplier=number(line.multiplier) if line.multiplier != 1 else "",
+        amount=fmt_money(line.amount) if money else "",
+    )
+
+
+def _groups(result: EmployeeResult, labels: dict[str, Any], lang: str) -> tuple[LineGroup, ...]:
+    groups = []
+    for category in Category:
+        lines = [line for line in result.lines if line.category is category]
+        if not lines:
+            continue
+        if category in _MONEY_CATEGORIES:
+            subtotal = fmt_money(sum((line.amount for line in lines), Decimal(0)))
+        elif category is Category.TIME_BANK:
+            subtotal = f"{number(result.totals.comp_hours)} {labels['units']['h']}"
+        else:
+            subtotal = ""
+        groups.append(LineGroup(category=category.value, title=labels["categories"][category.value],
+                                rows=tuple(_row(line, labels, lang) for line in lines),
+                                subtotal=subtotal))
+    return tuple(groups)
+
+
+def check_totals(result: EmployeeResult) -> None:
+    """Refuse a payslip whose printed lines would not add up to its printed totals."""
+    sums = {c: sum((line.amount for line in result.lines if line.category is c), Decimal(0))
+            for c in _MONEY_CATEGORIES}
+    t = result.totals
+    checks = (("earnings", sums[Category.EARNING], t.earnings),
+              ("deductions", sums[Category.DEDUCTION], t.deductions),
+              ("net", sums[Category.EARNING] + sums[Category.DEDUCTION], t.net))
+    for name, lines_sum, total in checks:
+        if lines_sum != total:
+            raise RenderError(f"{result.userid}: lines add up to {lines_sum} but the {name} "
+                              f"total is {total}")
+
+
+def build_view(result: EmployeeResult, ctx: PayslipContext, labels: dict[str, Any],
+               hidden: frozenset[str] = frozenset()) -> PayslipView:
+    """One employee's printable view; raises ``RenderError`` if the totals disagree."""
+    check_totals(result)
+    parse_month(ctx.month)  # refuses a malformed month before anything is printed
+    record = result.record or MonthRecord()
+    base = record.base_info
+    return PayslipView(
+        lang=ctx.lang, labels=labels, company=ctx.company, logo=ctx.logo, month=ctx.month,
+        userid=result.userid, name=result.name or base.name, name_ex=base.name_ex,
+        departments=tuple(base.departments), rule_group=base.rule_info.groupname,
+        summary=_summary(record, labels), exceptions=_exceptions(record, labels),
+        sp_items=_sp_items(record, labels), overtime=_overtime(record, labels),
+        groups=_groups(result, labels, ctx.lang),
+        comp_hours=number(result.totals.comp_hours),
+        net=fmt_money(result.totals.net), net_capitals=to_capitals(result.totals.net),
+        warnings=tuple(p.message for p in result.problems if p.severity.value != "info"),
+        run_id=ctx.run_id, pack=f"{ctx.pack.name} {ctx.pack.version}".strip(),
+        pack_sha256=ctx.pack.sha256, snapshot_sha256=ctx.snapshot_sha256,
+        roster=tuple((label, result.roster[column])
+                     for column, label in labels.get("roster_fields", {}).items()
+                     if result.roster.get(column) and column not in hidden),
+    )

@@ -1,0 +1,75 @@
+"""Glyph coverage of the payslip font chain: a missing glyph is an error, never a box.
+
+Used by ``engine.payslip.pdf`` before layout. The fonts named in the stylesheet are
+located through fontconfig once per process and their character maps read with
+fontTools; every character a payslip prints must be in at least one of them, otherwise
+that employee's payslip is refused with the offending code points named.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import unicodedata
+from functools import lru_cache
+
+from fontTools.ttLib import TTFont, TTLibError
+
+from engine.errors import ConfigError, RenderError
+
+# Same order as the stylesheet: WenQuanYi is faster and smaller, Noto Sans CJK SC covers
+# CJK extension characters found in rare names, DejaVu the remaining Latin/Greek/Cyrillic.
+DEFAULT_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "DejaVu Sans", "DejaVu Sans Mono")
+_NO_GLYPH_NEEDED = {"Cc", "Cf", "Zs", "Zl", "Zp"}
+
+
+def _needs_glyph(ch: str) -> bool:
+    # variation selectors pick a glyph form; they are never drawn themselves
+    point = ord(ch)
+    if 0xFE00 <= point <= 0xFE0F or 0xE0100 <= point <= 0xE01EF:
+        return False
+    return unicodedata.category(ch) not in _NO_GLYPH_NEEDED
+
+
+def _locate(family: str) -> tuple[str, int]:
+    """Font file and collection index fontconfig uses for ``family`` (exact match only)."""
+    try:
+        out = subprocess.run(
+            ["fc-match", "--format", "%{file}\n%{index}\n%{family}", f"{family}:style=Regular"],
+            capture_output=True, text=True, check=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ConfigError(f"cannot ask fontconfig for font {family!r}: {exc}") from exc
+    path, index, families = (out.split("\n") + ["", "", ""])[:3]
+    if family.casefold() not in (f.strip().casefold() for f in families.split(",")):
+        raise ConfigError(f"font {family!r} is not installed (fontconfig offers {families!r})")
+    return path, int(index or 0)
+
+
+@lru_cache(maxsize=16)
+def _cmap(path: str, index: int) -> frozenset[int]:
+    try:
+        with TTFont(path, fontNumber=index, lazy=True) as font:
+            return frozenset(font.getBestCmap() or {})
+    except (OSError, TTLibError) as exc:
+        raise ConfigError(f"cannot read font {path}: {exc}") from exc
+
+
+@lru_cache(maxsize=4)
+def coverage(families: tuple[str, ...] = DEFAULT_FONTS) -> frozenset[int]:
+    """Code points drawn by at least one font of ``families``."""
+    covered: set[int] = set()
+    for family in families:
+        covered |= _cmap(*_locate(family))
+    return frozenset(covered)
+
+
+def missing_glyphs(text: str, covered: frozenset[int]) -> list[str]:
+    """Characters of ``text`` that no font has, as ``U+XXXX`` (sorted, unique)."""
+    missing = {ch for ch in set(text)
+               if ord(ch) not in covered and _needs_glyph(ch)}
+    return [f"U+{ord(ch):04X}" for ch in sorted(missing)]
+
+
+def check_glyphs(text: str, covered: frozenset[int], who: str) -> None:
+    missing = missing_glyphs(text, covered)
+    if missing:
+        raise RenderError(f"{who}: no installed font has a glyph for {', '.join(missing)}")

@@ -1,0 +1,200 @@
+"""One payslip as PDF/A-3u bytes, with its data embedded, and that data read back.
+
+Last step of the payslip stage, called by ``engine.payslip.workers`` (one ``Renderer``
+per process) and by ``payroll verify`` (``embedded_data``). The renderer holds what is
+costly to build and safe to share between documents: WeasyPrint's ``FontConfiguration``,
+the parsed stylesheet, the image cache, the glyph coverage of the font chain and a URL
+fetcher that serves only files inside the template folder. Output is deterministic: the
+attachment dates are pinned (``SOURCE_DATE_EPOCH`` when set, else the period's last
+day), no other date is written and WeasyPrint derives the file ID from the content.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import mimetypes
+import os
+from collections.abc import Mapping
+from datetime import date, datetime, time, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
+
+import pikepdf
+import weasyprint
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from engine.errors import InputError, RenderError
+from engine.payslip.context import PayslipContext, build_view, load_labels
+from engine.payslip.fonts import DEFAULT_FONTS, check_glyphs, coverage
+from engine.payslip.render import render_html
+from engine.period import parse_month
+from engine.rules.lines import EmployeeResult
+
+DATA_NAME = "payslip.json"
+DATA_FORMAT = "wecom-payroll/payslip@1"
+STYLESHEET = "payslip.css"
+PDF_VARIANT = "pdf/a-3u"
+
+
+class TemplateFetcher(URLFetcher):
+    """Serves files inside one folder and refuses every other URL (no network, no file:///etc)."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(allowed_protocols=("file",), allow_redirects=False)
+        self.root = root.resolve()
+        self.requested: list[str] = []  # every URL asked for, refused or not
+        self.refused: list[str] = []
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        self.requested.append(url)
+        path = self._inside(url)
+        if path is None:
+            self.refused.append(url)
+            raise ValueError(f"refused to fetch {url!r}: only template files may be used")
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": mime})
+
+    def _inside(self, url: str) -> Path | None:
+        parts = urlsplit(url)
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            return None
+        path = Path(unquote(parts.path)).resolve()
+        if not path.is_relative_to(self.root) or not path.is_file():
+            return None
+        return path
+
+
+def pinned_time(month: str, created: datetime | date | None,
+                environ: Mapping[str, str] | None = None) -> datetime:
+    """The one date written into a payslip (attachment dates), as an aware UTC datetime."""
+    environ = os.environ if environ is None else environ
+    if isinstance(created, datetime):
+        moment = created if created.tzinfo else created.replace(tzinfo=timezone.utc)
+    elif isinstance(created, date):
+        moment = datetime.combine(created, time(), ZoneInfo(parse_month(month).tz))
+    elif environ.get("SOURCE_DATE_EPOCH", "").strip().isdigit():
+        moment = datetime.fromtimestamp(int(environ["SOURCE_DATE_EPOCH"]), timezone.utc)
+    else:
+        period = parse_month(month)
+        moment = datetime.combine(period.last_day, time(), ZoneInfo(period.tz))
+    return moment.astimezone(timezone.utc)
+
+
+def hidden_columns(ctx: PayslipContext) -> frozenset[str]:
+    """Roster columns never printed nor embedded (the delivery password)."""
+    return frozenset({ctx.encrypt_with} if ctx.encrypt_with else ())
+
+
+def payslip_data(result: EmployeeResult, ctx: PayslipContext) -> dict[str, Any]:
+    """The machine-readable payslip embedded in the PDF (Decimals as strings)."""
+    hidden = hidden_columns(ctx)
+    return {
+        "format": DATA_FORMAT,
+        "company": ctx.company,
+        "month": ctx.month,
+        "run_id": ctx.run_id,
+        "pack": ctx.pack.model_dump(mode="json", exclude={"path"}),
+        "snapshot_sha256": ctx.snapshot_sha256,
+        "userid": result.userid,
+        "name": result.name,
+        "lines": [line.model_dump(mode="json") for line in result.lines],
+        "totals": result.totals.model_dump(mode="json"),
+        "problems": [p.model_dump(mode="json") for p in result.problems],
+        "inputs": {
+            "record": result.record.model_dump(mode="json") if result.record else None,
+            "roster": {k: v for k, v in sorted(result.roster.items()) if k not in hidden},
+        },
+    }
+
+
+def data_bytes(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+class Renderer:
+    """Reusable rendering state for one template folder and language."""
+
+    def __init__(self, template_dir: Path, lang: str = "zh",
+                 fonts: tuple[str, ...] = DEFAULT_FONTS,
+                 environ: Mapping[str, str] | None = None) -> None:
+        self.template_dir = template_dir.resolve()
+        self.lang = lang
+        self.labels = load_labels(self.template_dir, lang)
+        self.covered = coverage(fonts)
+        self.fetcher = TemplateFetcher(self.template_dir)
+        self.font_config = FontConfiguration()
+        self.cache: dict[str, Any] = {}
+        self.environ = dict(os.environ if environ is None else environ)
+        css_path = self.template_dir / STYLESHEET
+        if not css_path.is_file():
+            raise RenderError(f"stylesheet {STYLESHEET} not found in {self.template_dir}")
+        self.css = weasyprint.CSS(filename=str(css_path), url_fetcher=self.fetcher,
+                                  font_config=self.font_config)
+
+    def fits(self, ctx: PayslipContext) -> bool:
+        return ctx.template_dir.resolve() == self.template_dir and ctx.lang == self.lang
+
+    def html(self, result: EmployeeResult, ctx: PayslipContext) -> str:
+        view = build_view(result, ctx, self.labels, hidden_columns(ctx))
+        html = render_html(view, self.template_dir)
+        check_glyphs(html, self.covered, result.userid)
+        return html
+
+    def pdf(self, result: EmployeeResult, ctx: PayslipContext) -> bytes:
+        html = self.html(result, ctx)
+        moment = pinned_time(ctx.month, ctx.created, self.environ)
+        attachment = weasyprint.Attachment(
+            string=data_bytes(payslip_data(result, ctx)), name=DATA_NAME,
+            description=f"payslip data {ctx.month} {result.userid}",
+            created=moment.replace(tzinfo=None), modified=moment.replace(tzinfo=None),
+            relationship="Data", url_fetcher=self.fetcher)
+        document = weasyprint.HTML(string=html, base_url=self.template_dir.as_uri() + "/",
+                                   url_fetcher=self.fetcher)
+        try:
+            return document.write_pdf(
+                stylesheets=[self.css], font_config=self.font_config, pdf_variant=PDF_VARIANT,
+                attachments=[attachment], cache=self.cache, full_fonts=False)
+        except Exception as exc:  # WeasyPrint raises many unrelated types
+            raise RenderError(f"{result.userid}: PDF rendering failed: {exc}") from exc
+
+
+_RENDERERS: dict[tuple[Path, str], Renderer] = {}
+
+
+def renderer_for(ctx: PayslipContext) -> Renderer:
+    """This process's renderer for the context's template folder and language."""
+    key = (ctx.template_dir.resolve(), ctx.lang)
+    if key not in _RENDERERS:
+        _RENDERERS[key] = Renderer(ctx.template_dir, ctx.lang)
+    return _RENDERERS[key]
+
+
+def render_pdf(result: EmployeeResult, ctx: PayslipContext,
+               renderer: Renderer | None = None) -> bytes:
+    """One employee's payslip as PDF/A-3u bytes; ``RenderError`` when it cannot be printed."""
+    renderer = renderer or renderer_for(ctx)
+    if not renderer.fits(ctx):
+        raise RenderError("renderer was built for another template folder or language")
+    return renderer.pdf(result, ctx)
+
+
+def embedded_data(pdf: Path | bytes) -> dict[str, Any]:
+    """The payslip JSON embedded in a payslip PDF (for ``payroll verify``)."""
+    source = str(pdf) if isinstance(pdf, Path) else "<bytes>"
+    try:
+        with pikepdf.open(pdf if isinstance(pdf, Path) else io.BytesIO(pdf)) as doc:
+            spec = doc.attachments.get(DATA_NAME)
+            if spec is None:
+                raise InputError(f"no embedded {DATA_NAME}", path=source)
+            raw = spec.get_file().read_bytes()
+    except pikepdf.PdfError as exc:
+        raise InputError(f"not a readable PDF: {exc}", path=source) from exc
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"embedded {DATA_NAME} is not JSON: {exc}", path=source) from exc
+

@@ -1,0 +1,166 @@
+"""Render every payslip of a run into a folder, on a pool of long-lived worker processes.
+
+Payslip stage entry point, called after compute with the run's results. File names are
+chosen up front in the parent (unique and sanitised); each worker process (spawn start
+method: no state forked from the parent) builds one ``Renderer`` (font configuration,
+parsed stylesheet, image cache, glyph coverage) and reuses it for many payslips, and is
+replaced after ``RECYCLE_AFTER`` payslips so memory stays bounded. One employee that
+cannot be rendered becomes a ``Problem``; the others are unaffected. ``workers=1``
+renders in this process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from engine.errors import PayrollError, RunFolderError
+from engine.payslip.context import PayslipContext
+from engine.payslip.names import payslip_filename
+from engine.payslip.pdf import Renderer, render_pdf
+from engine.payslip.secure import SECURE_DIR, delivery_password, encrypt
+from engine.problems import Problem, error
+from engine.rules.lines import EmployeeResult, Status
+
+RECYCLE_AFTER = 400  # payslips per worker process before it is replaced
+Progress = Callable[[int, int], None]
+
+
+class PayslipFile(BaseModel):
+    """One written payslip master, as listed in the run's manifest."""
+
+    model_config = ConfigDict(frozen=True)
+
+    userid: str
+    path: str  # relative to the output folder's parent, e.g. "payslips/ZhangSan.pdf"
+    sha256: str
+    size: int
+    net: Decimal
+
+
+Task = tuple[int, EmployeeResult, str]
+Outcome = tuple[int, PayslipFile | None, list[Problem]]
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write via a temporary file in the same folder, then rename over the target."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise RunFolderError(f"cannot write {path}: {exc}") from exc
+
+
+def plan(results: Iterable[EmployeeResult]) -> list[Task]:
+    """Employees to render (status OK only), each with its unique file name."""
+    taken: set[str] = set()
+    return [(n, r, payslip_filename(r.userid, taken))
+            for n, r in enumerate(x for x in results if x.status is Status.OK)]
+
+
+def _inside(out_dir: Path, name: str) -> Path:
+    path = out_dir / name
+    if path.resolve().parent != out_dir.resolve():  # names are sanitised; this is the proof
+        raise RunFolderError(f"payslip name {name!r} escapes {out_dir}")
+    return path
+
+
+def _write(result: EmployeeResult, pdf: bytes, ctx: PayslipContext, out_dir: Path,
+           name: str) -> tuple[PayslipFile, list[Problem]]:
+    write_atomic(_inside(out_dir, name), pdf)
+    problems: list[Problem] = []
+    if ctx.encrypt_with:
+        password, problems = delivery_password(result, ctx.encrypt_with)
+        if password:
+            write_atomic(_inside(out_dir / SECURE_DIR, name), encrypt(pdf, password))
+    file = PayslipFile(userid=result.userid, path=f"{out_dir.name}/{name}",
+                       sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf),
+                       net=result.totals.net)
+    return file, problems
+
+
+def render_one(task: Task, ctx: PayslipContext, out_dir: Path,
+               renderer: Renderer | None = None) -> Outcome:
+    """Render and write one payslip; any failure becomes a problem for that employee."""
+    index, result, name = task
+    try:
+        file, problems = _write(result, render_pdf(result, ctx, renderer), ctx, out_dir, name)
+        return index, file, problems
+    except RunFolderError:
+        raise  # the folder itself is unusable: no point trying the next employee
+    except PayrollError as exc:
+        return index, None, [error("payslip", "render_failed", str(exc), userid=result.userid)]
+    except Exception as exc:  # a bug must not cost the other employees their payslips
+        return index, None, [error("payslip", "render_crashed",
+                                   f"{type(exc).__name__}: {exc}", userid=result.userid)]
+
+
+_WORKER: dict[str, object] = {}
+
+
+def _init_worker(ctx: PayslipContext, out_dir: Path) -> None:
+    # an initializer that raises makes the pool respawn workers forever: keep the error
+    # and raise it from the first task instead, which ends the run in the parent
+    try:
+        _WORKER.update(ctx=ctx, out_dir=out_dir, renderer=Renderer(ctx.template_dir, ctx.lang))
+    except PayrollError as exc:
+        _WORKER["failed"] = exc
+
+
+def _work(task: Task) -> Outcome:
+    if "failed" in _WORKER:
+        raise _WORKER["failed"]
+    return render_one(task, _WORKER["ctx"], _WORKER["out_dir"], _WORKER["renderer"])
+
+
+def _in_process(tasks: list[Task], ctx: PayslipContext, out_dir: Path) -> Iterable[Outcome]:
+    renderer = Renderer(ctx.template_dir, ctx.lang)
+    return (render_one(task, ctx, out_dir, renderer) for task in tasks)
+
+
+def _pooled(tasks: list[Task], ctx: PayslipContext, out_dir: Path,
+            workers: int) -> Iterable[Outcome]:
+    chunk = max(1, min(8, len(tasks) // (workers * 8)))
+    pool = multiprocessing.get_context("spawn").Pool(
+        processes=workers, initializer=_init_worker, initargs=(ctx, out_dir),
+        maxtasksperchild=max(1, RECYCLE_AFTER // chunk))
+    try:
+        yield from pool.imap_unordered(_work, tasks, chunksize=chunk)
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+def render_all(results: Iterable[EmployeeResult], ctx: PayslipContext, out_dir: Path,
+               workers: int | None = None,
+               progress: Progress | None = None) -> tuple[list[PayslipFile], list[Problem]]:
+    """Write the payslip of every OK employee into ``out_dir``; files in input order."""
+    tasks = plan(results)
+    workers = max(1, min(workers or os.cpu_count() or 1, len(tasks) or 1))
+    outcomes = (_in_process(tasks, ctx, out_dir) if workers == 1
+                else _pooled(tasks, ctx, out_dir, workers))
+    done: dict[int, PayslipFile] = {}
+    problems: dict[int, list[Problem]] = {}
+    for count, (index, file, found) in enumerate(outcomes, start=1):
+        if file is not None:
+            done[index] = file
+        problems[index] = found
+        if progress:
+            progress(count, len(tasks))
+    return ([done[i] for i in sorted(done)],
+            [p for i in sorted(problems) for p in problems[i]])

@@ -1,0 +1,92 @@
+import hashlib
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from engine.errors import RunFolderError
+from engine.payslip.pdf import embedded_data
+from engine.payslip.workers import plan, render_all, write_atomic
+from engine.rules.lines import Status
+from payslip_samples import context, pdf_text, zhangsan
+
+HOSTILE_IDS = ["../../etc/x", "a/b", "..", "CON", "x" * 70, "王五"]
+
+
+def _results():
+    ok = [zhangsan(userid=u, roster={"pdf_password": f"pw-{n}"}) for n, u in enumerate(HOSTILE_IDS)]
+    return [
+        *ok[:3],
+        zhangsan(userid="broken", name="坏\U0010FFFD"),  # no glyph: this one fails alone
+        zhangsan(userid="missing", status=Status.MISSING),  # not paid by us: no payslip
+        zhangsan(userid="nopass"),  # no password: master only
+        *ok[3:],
+    ]
+
+
+@pytest.fixture(scope="module")
+def pooled(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "payslips"
+    seen = []
+    files, problems = render_all(_results(), context(encrypt_with="pdf_password"), out,
+                                 workers=2, progress=lambda done, total: seen.append((done, total)))
+    return out, files, problems, seen
+
+
+def test_every_ok_employee_but_the_broken_one_gets_a_payslip(pooled):
+    out, files, problems, seen = pooled
+    assert [f.userid for f in files] == HOSTILE_IDS[:3] + ["nopass"] + HOSTILE_IDS[3:]
+    assert {(p.userid, p.code) for p in problems} == {
+        ("broken", "render_failed"), ("nopass", "no_delivery_password")}
+    assert seen[-1] == (len(HOSTILE_IDS) + 2, len(HOSTILE_IDS) + 2)
+    assert [d for d, _ in seen] == list(range(1, len(seen) + 1))
+
+
+def test_files_stay_inside_the_folder_and_match_the_manifest(pooled):
+    out, files, _, _ = pooled
+    written = sorted(p.name for p in out.iterdir() if p.is_file())
+    assert written == sorted(Path(f.path).name for f in files)
+    for f in files:
+        path = out.parent / f.path
+        assert path.resolve().parent == out.resolve()
+        data = path.read_bytes()
+        assert (hashlib.sha256(data).hexdigest(), len(data)) == (f.sha256, f.size)
+        assert embedded_data(path)["userid"] == f.userid
+        assert f.net == zhangsan().totals.net
+    assert not list(out.parent.glob("*.pdf")) and not list(out.glob(".*"))
+
+
+def test_encrypted_copies_beside_the_masters(pooled):
+    out, files, _, _ = pooled
+    secure = {p.name for p in (out / "secure").iterdir()}
+    expected = {Path(f.path).name for f in files if f.userid != "nopass"}
+    assert secure == expected
+    first = next(f for f in files if f.userid == HOSTILE_IDS[0])
+    with pikepdf.open(out / "secure" / Path(first.path).name, password="pw-0") as doc:
+        assert doc.encryption.R == 6
+
+
+def test_one_worker_in_process_gives_the_same_bytes(pooled, tmp_path):
+    _, pooled_files, _, _ = pooled
+    files, problems = render_all(_results(), context(encrypt_with="pdf_password"),
+                                 tmp_path / "payslips", workers=1)
+    assert [(f.path, f.sha256) for f in files] == [(f.path, f.sha256) for f in pooled_files]
+    assert len(problems) == 2
+    assert "王五" in pdf_text(tmp_path / files[-1].path)
+
+
+def test_plan_names_are_unique_and_skip_non_ok():
+    tasks = plan([zhangsan(userid="a/b"), zhangsan(userid="a_b"),
+                  zhangsan(userid="x", status=Status.ERROR)])
+    assert [t[2] for t in tasks][1] == "a_b.pdf"
+    assert len({t[2] for t in tasks}) == 2
+
+
+def test_atomic_write_leaves_no_temp_files(tmp_path):
+    write_atomic(tmp_path / "a" / "x.pdf", b"1")
+    write_atomic(tmp_path / "a" / "x.pdf", b"22")
+    assert [p.name for p in (tmp_path / "a").iterdir()] == ["x.pdf"]
+    assert (tmp_path / "a" / "x.pdf").read_bytes() == b"22"
+    (tmp_path / "file").write_bytes(b"")
+    with pytest.raises(RunFolderError):
+        write_atomic(tmp_path / "file" / "x.pdf", b"1")
