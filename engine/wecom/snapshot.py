@@ -1,0 +1,194 @@
+"""The snapshot: every raw WeCom answer of a month, stored in the run folder.
+
+End of stage 1 and the only input of every later stage, so a month can be recomputed
+offline years later. Layout under ``<run>/snapshot/``::
+
+    monthdata/batch-0000.json   one planned batch: its userids and every exchange
+    directory/departments.json  department/simplelist
+    directory/users-<id>.json   user/simplelist of one department
+    vacation.json               oa/vacation/getcorpconf
+    fetch.json                  the index, written last: its presence marks a finished fetch
+
+Each exchange keeps the request (endpoint, query without secrets, body, server time)
+and the answer text verbatim with the sha256 of its bytes. JSON is written with sorted
+keys and atomically (temp file in the same folder, then ``os.replace``), so the same
+answers give the same bytes and an interrupted fetch leaves only whole files behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from engine.errors import InputError
+from engine.period import Period
+from engine.problems import Problem, error
+from engine.wecom.client import Exchange
+from engine.wecom.models import DirectoryUser, LeaveType, MonthRecord
+from engine.wecom.reconcile import merge, reconcile_batch
+
+INDEX = "fetch.json"
+FORMAT = 1
+STAGE = "snapshot"
+
+
+def dumps(obj: Any) -> bytes:
+    """The one JSON encoding of the snapshot: sorted keys, UTF-8, newline-terminated."""
+    return (json.dumps(obj, sort_keys=True, ensure_ascii=False, indent=1) + "\n").encode()
+
+
+class SnapshotStore:
+    """Atomic JSON files under one ``snapshot/`` folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path(self, rel: str) -> Path:
+        return self.root / rel
+
+    def write(self, rel: str, obj: Any) -> None:
+        target = self.path(rel)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as handle:
+            handle.write(dumps(obj))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+
+    def read(self, rel: str) -> Any:
+        path = self.path(rel)
+        try:
+            return json.loads(path.read_bytes())
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror}", path=str(path)) from exc
+        except ValueError as exc:
+            raise InputError(f"not JSON: {exc}", path=str(path)) from exc
+
+    def try_read(self, rel: str) -> Any | None:
+        """The stored object, or None when absent or damaged (it is fetched again)."""
+        try:
+            return self.read(rel) if self.path(rel).is_file() else None
+        except InputError:
+            return None
+
+    def write_exchanges(self, rel: str, exchanges: list[Exchange], **extra: Any) -> None:
+        self.write(rel, {**extra, "exchanges": [e.to_json() for e in exchanges]})
+
+    def read_exchanges(self, rel: str) -> list[Exchange] | None:
+        stored = self.try_read(rel)
+        if not isinstance(stored, dict) or not isinstance(stored.get("exchanges"), list):
+            return None
+        return [Exchange.from_json(e) for e in stored["exchanges"] if isinstance(e, dict)]
+
+    def digest(self, files: list[str]) -> str:
+        """sha256 over the named files (path and content), in sorted order."""
+        total = hashlib.sha256()
+        for rel in sorted(set(files)):
+            total.update(rel.encode() + b"\0")
+            total.update(hashlib.sha256(self.path(rel).read_bytes()).digest())
+        return total.hexdigest()
+
+
+def batch_name(index: int) -> str:
+    return f"monthdata/batch-{index:04d}.json"
+
+
+class Snapshot(BaseModel):
+    """A finished fetch as the later stages see it: validated models only."""
+
+    model_config = ConfigDict(frozen=True)
+
+    period: Period
+    records: dict[str, MonthRecord]
+    leave_types: tuple[LeaveType, ...]
+    directory: tuple[DirectoryUser, ...]
+    requested: tuple[str, ...]
+    missing: dict[str, str]
+    sha256: str
+    problems: tuple[Problem, ...] = ()
+
+
+def load_snapshot(run_dir: Path | str) -> Snapshot:
+    """Read ``<run_dir>/snapshot`` back; a bad record is a problem, never a crash."""
+    store = SnapshotStore(Path(run_dir) / "snapshot")
+    if not store.path(INDEX).is_file():
+        raise InputError("no finished fetch here (fetch.json missing): run the fetch again",
+                         path=str(store.path(INDEX)))
+    index = store.read(INDEX)
+    try:
+        period = Period.model_validate(index["period"])
+        batches = [str(b) for b in index["batches"]]
+        requested = tuple(str(u) for u in index["requested"])
+    except (KeyError, TypeError, ValidationError) as exc:
+        raise InputError(f"malformed index: {exc}", path=str(store.path(INDEX))) from exc
+    problems = [Problem.model_validate(p) for p in index.get("problems", [])]
+    records = _load_records(store, batches, problems)
+    leave_file = str(index.get("leave_types_file") or "")
+    directory_files = [str(f) for f in index.get("directory", [])]
+    files = [INDEX, *batches, *directory_files, *([leave_file] if leave_file else [])]
+    return Snapshot(
+        period=period, records=records, requested=requested,
+        leave_types=tuple(_load_list(store, leave_file, "lists", LeaveType, problems)),
+        directory=tuple(_dedupe(_load_list(store, f, "userlist", DirectoryUser, problems)
+                                for f in directory_files)),
+        missing={str(k): str(v) for k, v in dict(index.get("missing", {})).items()},
+        sha256=store.digest(files), problems=tuple(problems))
+
+
+def _load_records(store: SnapshotStore, batches: list[str],
+                  problems: list[Problem]) -> dict[str, MonthRecord]:
+    results = []
+    for rel in batches:
+        stored = store.read(rel)
+        exchanges = store.read_exchanges(rel)
+        if exchanges is None or not isinstance(stored.get("userids"), list):
+            raise InputError("malformed batch file", path=str(store.path(rel)))
+        results.append((rel, reconcile_batch(stored["userids"], exchanges, source=rel)))
+    merged = merge(r for _, r in results)
+    source = {uid: rel for rel, r in results for uid in r.records}
+    records: dict[str, MonthRecord] = {}
+    for uid in sorted(merged.records):
+        try:
+            records[uid] = MonthRecord.model_validate(merged.records[uid])
+        except ValidationError as exc:
+            problems += [_bad_field(source[uid], uid, err) for err in exc.errors()]
+    return records
+
+
+def _bad_field(rel: str, uid: str, err: Any) -> Problem:
+    field = ".".join(str(p) for p in err["loc"])
+    return error(STAGE, "bad_record", f"malformed record: {err['msg']}", userid=uid,
+                 field=field, source=rel)
+
+
+def _load_list(store: SnapshotStore, rel: str, key: str, model: type[BaseModel],
+               problems: list[Problem]) -> list[Any]:
+    if not rel:
+        return []
+    exchanges = store.read_exchanges(rel) or []
+    items: list[Any] = []
+    for exchange in exchanges:
+        raw = exchange.data.get(key)
+        for n, item in enumerate(raw if isinstance(raw, list) else []):
+            try:
+                items.append(model.model_validate(item))
+            except ValidationError as exc:
+                problems += [error(STAGE, "bad_item", f"malformed {key}[{n}]: {e['msg']}",
+                                   field=".".join(str(p) for p in e["loc"]), source=rel)
+                             for e in exc.errors()]
+    return items
+
+
+def _dedupe(groups: Any) -> list[DirectoryUser]:
+    """A user in several departments appears once per department: keep the first."""
+    seen: dict[str, DirectoryUser] = {}
+    for group in groups:
+        for user in group:
+            seen.setdefault(user.userid, user)
+    return [seen[u] for u in sorted(seen)]
