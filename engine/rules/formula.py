@@ -1,0 +1,272 @@
+"""Formulas of a rule pack: a small allow-listed expression language over ``Decimal``.
+
+Compiled once when a pack loads, evaluated per employee by ``engine.rules.apply``.
+Source text is parsed with :func:`ast.parse` in ``eval`` mode and every node is checked
+against an allow-list: numbers, names, arithmetic, comparisons, ``and``/``or``/``not``,
+conditional expressions and calls of a fixed function table. Anything else (attributes,
+subscripts, strings, lambdas, comprehensions, walrus, starred arguments, keyword
+arguments) is refused at load. Literals become ``Decimal`` from their source text, never
+through ``float``. The checked tree is turned into nested closures, so evaluation costs
+no parsing and no ``eval``.
+"""
+
+from __future__ import annotations
+
+import ast
+import decimal
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+
+from engine.errors import EvaluationError, FormulaError
+
+Env = Mapping[str, object]
+Fn = Callable[[Env], object]
+
+MAX_SOURCE = 2000  # characters of one formula
+MAX_DEPTH = 40  # nesting of the tree
+MAX_DIGITS = 30  # digits of one literal
+MAX_EXPONENT = 4  # ``x ** n`` only with a literal integer 0 <= n <= 4
+MAX_LITERAL_EXP = 30  # ``1e30`` is the largest literal scale accepted
+
+_ONE = Decimal(1)
+
+
+def _dec(value: object) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool | int):
+        return Decimal(int(value))
+    raise EvaluationError(f"not a number: {value!r}")
+
+
+def _round(x: object, places: object = 0) -> Decimal:
+    """Half-up rounding to ``places`` decimals (ties away from zero, like 四舍五入)."""
+    return _dec(x).quantize(Decimal(1).scaleb(-int(_dec(places))), rounding=ROUND_HALF_UP)
+
+
+def _step_round(mode: str) -> Callable[..., Decimal]:
+    def fn(x: object, step: object = _ONE) -> Decimal:
+        s = _dec(step)
+        if s <= 0:
+            raise EvaluationError("rounding step must be positive")
+        return (_dec(x) / s).to_integral_value(rounding=mode) * s
+    return fn
+
+
+def _clamp(x: object, low: object, high: object) -> Decimal:
+    return min(max(_dec(x), _dec(low)), _dec(high))
+
+
+FUNCTIONS: dict[str, tuple[Callable[..., object], int, int]] = {
+    # name: (function, fewest arguments, most arguments)
+    "min": (lambda *a: min(_dec(v) for v in a), 2, 8),
+    "max": (lambda *a: max(_dec(v) for v in a), 2, 8),
+    "abs": (lambda x: abs(_dec(x)), 1, 1),
+    "round": (_round, 1, 2),
+    "floor": (_step_round(ROUND_FLOOR), 1, 2),
+    "ceil": (_step_round(ROUND_CEILING), 1, 2),
+    "clamp": (_clamp, 3, 3),
+}
+
+_ARITH = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.Mod: lambda a, b: a % b,
+}
+_COMPARE = {
+    ast.Eq: lambda a, b: a == b,
+    ast.NotEq: lambda a, b: a != b,
+    ast.Lt: lambda a, b: a < b,
+    ast.LtE: lambda a, b: a <= b,
+    ast.Gt: lambda a, b: a > b,
+    ast.GtE: lambda a, b: a >= b,
+}
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A compiled formula: its text, the names it reads, and the closure."""
+
+    source: str
+    names: frozenset[str]
+    fn: Fn
+
+    def __call__(self, env: Env) -> object:
+        return self.fn(env)
+
+
+class _Compiler:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.names: set[str] = set()
+
+    def fail(self, node: ast.AST, reason: str) -> FormulaError:
+        col = getattr(node, "col_offset", 0)
+        err = FormulaError(f"{reason} (at column {col + 1} of {self.source!r})")
+        err.offset = col  # type: ignore[attr-defined]
+        return err
+
+    def text(self, node: ast.AST) -> str:
+        return ast.get_source_segment(self.source, node) or ""
+
+    def build(self, node: ast.AST, depth: int = 0) -> Fn:
+        if depth > MAX_DEPTH:
+            raise self.fail(node, "formula nested too deeply")
+        method = getattr(self, "_" + type(node).__name__, None)
+        if method is None:
+            raise self.fail(node, f"{_describe(node)} is not allowed in formulas")
+        return method(node, depth + 1)
+
+    def _Constant(self, node: ast.Constant, depth: int) -> Fn:
+        if isinstance(node.value, bool):
+            value: object = node.value
+        elif isinstance(node.value, int | float) and not isinstance(node.value, complex):
+            value = self.literal(node)
+        else:
+            raise self.fail(node, f"{type(node.value).__name__} literals are not allowed "
+                                  "(only numbers)")
+        return lambda env: value
+
+    def literal(self, node: ast.Constant) -> Decimal:
+        text = self.text(node).replace("_", "")
+        try:
+            value = Decimal(text)
+        except decimal.InvalidOperation:
+            raise self.fail(node, f"number {text!r} must be written in decimal") from None
+        digits = value.as_tuple().digits
+        if len(digits) > MAX_DIGITS or abs(value.adjusted()) > MAX_LITERAL_EXP:
+            raise self.fail(node, f"number {text!r} is too large")
+        return value
+
+    def _Name(self, node: ast.Name, depth: int) -> Fn:
+        name = node.id
+        if name.startswith("_"):
+            raise self.fail(node, f"name {name!r} is not allowed (leading underscore)")
+        if name in FUNCTIONS:
+            raise self.fail(node, f"function {name!r} must be called")
+        self.names.add(name)
+
+        def get(env: Env) -> object:
+            try:
+                return env[name]
+            except KeyError:
+                raise EvaluationError(f"no value for {name!r}") from None
+        return get
+
+    def _BinOp(self, node: ast.BinOp, depth: int) -> Fn:
+        if isinstance(node.op, ast.Pow):
+            return self.power(node, depth)
+        op = _ARITH.get(type(node.op))
+        if op is None:
+            raise self.fail(node, f"operator {type(node.op).__name__} is not allowed")
+        left, right = self.build(node.left, depth), self.build(node.right, depth)
+        if isinstance(node.op, ast.Div | ast.Mod):
+            return self.division(op, left, right, self.text(node.right))
+        return lambda env: op(left(env), right(env))
+
+    @staticmethod
+    def division(op: Callable, left: Fn, right: Fn, right_text: str) -> Fn:
+        def divide(env: Env) -> object:
+            divisor = right(env)
+            if not divisor:
+                raise EvaluationError(f"division by zero: {right_text} = {divisor}")
+            return op(left(env), divisor)
+        return divide
+
+    def power(self, node: ast.BinOp, depth: int) -> Fn:
+        exp = node.right
+        if not (isinstance(exp, ast.Constant) and type(exp.value) is int
+                and 0 <= exp.value <= MAX_EXPONENT):
+            raise self.fail(node, f"'**' needs a literal whole exponent 0..{MAX_EXPONENT}")
+        base, n = self.build(node.left, depth), exp.value
+        return lambda env: _dec(base(env)) ** n
+
+    def _UnaryOp(self, node: ast.UnaryOp, depth: int) -> Fn:
+        operand = self.build(node.operand, depth)
+        if isinstance(node.op, ast.USub):
+            return lambda env: -operand(env)
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        if isinstance(node.op, ast.Not):
+            return lambda env: not operand(env)
+        raise self.fail(node, "operator '~' is not allowed")
+
+    def _BoolOp(self, node: ast.BoolOp, depth: int) -> Fn:
+        parts = [self.build(v, depth) for v in node.values]
+        if isinstance(node.op, ast.And):
+            return lambda env: all(p(env) for p in parts)
+        return lambda env: any(p(env) for p in parts)
+
+    def _Compare(self, node: ast.Compare, depth: int) -> Fn:
+        ops = []
+        for op in node.ops:
+            fn = _COMPARE.get(type(op))
+            if fn is None:
+                raise self.fail(node, f"comparison {type(op).__name__} is not allowed")
+            ops.append(fn)
+        terms = [self.build(node.left, depth)] + [self.build(c, depth) for c in node.comparators]
+        pairs = list(zip(ops, terms[:-1], terms[1:]))
+        if len(pairs) == 1:
+            (op, left, right), = pairs
+            return lambda env: op(left(env), right(env))
+        return lambda env: all(op(a(env), b(env)) for op, a, b in pairs)
+
+    def _IfExp(self, node: ast.IfExp, depth: int) -> Fn:
+        test, yes, no = (self.build(n, depth) for n in (node.test, node.body, node.orelse))
+        return lambda env: yes(env) if test(env) else no(env)
+
+    def _Call(self, node: ast.Call, depth: int) -> Fn:
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            raise self.fail(node, f"call of {self.text(node.func)!r} is not allowed; "
+                                  f"functions: {', '.join(sorted(FUNCTIONS))}")
+        if node.keywords:
+            raise self.fail(node, "keyword arguments are not allowed")
+        fn, low, high = FUNCTIONS[node.func.id]
+        if not low <= len(node.args) <= high:
+            raise self.fail(node, f"{node.func.id}() takes {low}..{high} arguments")
+        args = [self.build(a, depth) for a in node.args]
+        name = node.func.id
+
+        def call(env: Env) -> object:
+            try:
+                return fn(*(a(env) for a in args))
+            except decimal.InvalidOperation as exc:
+                raise EvaluationError(f"{name}(): invalid operation") from exc
+        return call
+
+
+def _describe(node: ast.AST) -> str:
+    kind = type(node).__name__
+    return {
+        "Attribute": "attribute access", "Subscript": "subscript", "Lambda": "lambda",
+        "NamedExpr": "assignment (:=)", "Starred": "starred argument",
+        "JoinedStr": "f-string", "ListComp": "comprehension", "SetComp": "comprehension",
+        "DictComp": "comprehension", "GeneratorExp": "comprehension",
+        "List": "list", "Tuple": "tuple", "Dict": "dict", "Set": "set",
+        "Await": "await", "Yield": "yield", "Slice": "slice",
+    }.get(kind, kind)
+
+
+def compile_formula(source: object) -> Formula:
+    """Check and compile one formula; raises :class:`FormulaError` with the reason."""
+    if isinstance(source, bool) or not isinstance(source, str | int):
+        raise FormulaError(f"a formula must be text, got {type(source).__name__} {source!r}")
+    text = str(source).strip()
+    if not text:
+        raise FormulaError("empty formula")
+    if len(text) > MAX_SOURCE:
+        raise FormulaError(f"formula longer than {MAX_SOURCE} characters")
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as exc:
+        err = FormulaError(f"syntax error: {exc.msg} (at column {exc.offset} of {text!r})")
+        err.offset = (exc.offset or 1) - 1  # type: ignore[attr-defined]
+        raise err from None
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise FormulaError(f"formula cannot be parsed: {type(exc).__name__}") from None
+    compiler = _Compiler(text)
+    fn = compiler.build(tree.body)
+    return Formula(source=text, names=frozenset(compiler.names), fn=fn)

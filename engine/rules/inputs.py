@@ -1,0 +1,243 @@
+"""Inputs of the formulas: numbers taken from a month record, converted by declared units.
+
+Between the WeCom models (``engine.wecom.models``) and the formula environment built in
+``engine.rules.apply``. A pack declares each input as ``name: {source: PATH, unit: U}``;
+the path is parsed here once, at load, into a small extractor. Paths:
+
+- ``overwork_info.F``, ``summary_info.F``, ``base_info.F`` (and ``base_info.rule_info.F``):
+  a field of the record;
+- ``exception.KIND.count|duration``: KIND is late, early, missing, absent, location,
+  device or the numeric type (repeated entries are summed);
+- ``sp.KIND.count|duration``: KIND is leave, correction, trip, out, approval, field or
+  the numeric type;
+- ``leave.NAME_OR_ID.count|duration``: leave items (sp type 1) of one leave type;
+- ``overtime.workday|restday|holiday|all.total|money|bank|unsplit``: the overtime split
+  after the pack's ``overtime_split`` policy (``unsplit`` is what is left unexplained).
+
+Durations arrive in seconds: unit ``h`` divides by 3600, ``min`` by 60, ``day`` by 86400
+(or, for leave with ``leave_day: perday_duration``, by the leave type's day length);
+``sec`` keeps seconds. Counts take unit ``count``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from pydantic import BaseModel
+
+from engine.wecom.models import LeaveType, MonthRecord
+
+EXCEPTIONS = {"late": 1, "early": 2, "missing": 3, "absent": 4, "location": 5, "device": 6}
+SP_TYPES = {"leave": 1, "correction": 2, "trip": 3, "out": 4, "approval": 15, "field": 100}
+DIVISORS = {"sec": 1, "min": 60, "h": 3600, "day": 86400}
+OT_FIELDS = {
+    "workday": ("workday_over_sec", "workdays_over_as_money", "workdays_over_as_vacation"),
+    "restday": ("restdays_over_sec", "restdays_over_as_money", "restdays_over_as_vacation"),
+    "holiday": ("holidays_over_sec", "holidays_over_as_money", "holidays_over_as_vacation"),
+}
+DAY = 86400
+_ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One ``sp_items`` entry joined with its leave type (when it is a leave)."""
+
+    type: int
+    id: int
+    name: str
+    count: int
+    seconds: int
+    in_hours: bool
+    day_seconds: int
+    comp_time: bool
+    names: frozenset[str]
+
+    @property
+    def days(self) -> Decimal:
+        return _ZERO if self.in_hours else Decimal(self.seconds) / self.day_seconds
+
+    @property
+    def hours(self) -> Decimal:
+        return Decimal(self.seconds) / 3600 if self.in_hours else _ZERO
+
+    def variables(self) -> dict[str, Decimal]:
+        return {"item_count": Decimal(self.count), "item_seconds": Decimal(self.seconds),
+                "item_days": self.days, "item_hours": self.hours,
+                "item_in_hours": Decimal(int(self.in_hours)), "item_id": Decimal(self.id)}
+
+
+def leave_index(leave_types: Sequence[LeaveType]) -> dict[int, LeaveType]:
+    return {lt.id: lt for lt in leave_types}
+
+
+class Facts:
+    """Per-employee views of one record, built on first use."""
+
+    __slots__ = ("record", "_leaves", "_perday", "_policy", "_exc", "_items", "_ot")
+
+    def __init__(self, record: MonthRecord, leaves: Mapping[int, LeaveType], perday: bool,
+                 policy: str) -> None:
+        self.record, self._leaves, self._perday, self._policy = record, leaves, perday, policy
+        self._exc: dict[int, tuple[int, int]] | None = None
+        self._items: list[Item] | None = None
+        self._ot: dict[str, dict[str, int]] | None = None
+
+    def exceptions(self) -> dict[int, tuple[int, int]]:
+        if self._exc is None:
+            table: dict[int, tuple[int, int]] = {}
+            for e in self.record.exception_infos:
+                count, duration = table.get(e.exception, (0, 0))
+                table[e.exception] = (count + e.count, duration + e.duration)
+            self._exc = table
+        return self._exc
+
+    def items(self) -> list[Item]:
+        if self._items is None:
+            self._items = [self._item(sp) for sp in self.record.sp_items]
+        return self._items
+
+    def _item(self, sp) -> Item:
+        lt = self._leaves.get(sp.vacation_id) if sp.type == 1 else None
+        day = lt.perday_duration if (lt is not None and self._perday
+                                     and lt.perday_duration > 0) else DAY
+        name = lt.name if lt is not None and lt.name else sp.name
+        return Item(type=sp.type, id=sp.vacation_id, name=name, count=sp.count,
+                    seconds=sp.duration, in_hours=sp.time_type == 1, day_seconds=day,
+                    comp_time=bool(lt is not None and lt.is_newovertime == 1),
+                    names=frozenset(n for n in (name, sp.name) if n))
+
+    def overtime(self) -> dict[str, dict[str, int]]:
+        if self._ot is None:
+            self._ot = overtime_split(self.record, self._policy)
+        return self._ot
+
+
+def overtime_split(record: MonthRecord, policy: str) -> dict[str, dict[str, int]]:
+    """Seconds of overtime per kind after the split policy (flag, pay_ or bank_remainder)."""
+    info = record.overwork_info
+    present = info.model_fields_set
+    out: dict[str, dict[str, int]] = {}
+    for kind, (total_f, money_f, bank_f) in OT_FIELDS.items():
+        money, bank = getattr(info, money_f), getattr(info, bank_f)
+        # an omitted total (the API example omits holidays_over_sec) is not a mismatch
+        total = getattr(info, total_f) if total_f in present else money + bank
+        rest = total - money - bank
+        if rest > 0 and policy == "pay_remainder":
+            money, rest = money + rest, 0
+        elif rest > 0 and policy == "bank_remainder":
+            bank, rest = bank + rest, 0
+        out[kind] = {"total": total, "money": money, "bank": bank, "unsplit": rest}
+    out["all"] = {k: sum(v[k] for v in out.values()) for k in ("total", "money", "bank",
+                                                                "unsplit")}
+    return out
+
+
+Extractor = Callable[[Facts], Decimal]
+
+
+def _kind(text: str, table: Mapping[str, int], what: str) -> int:
+    if text in table:
+        return table[text]
+    if text.isdigit():
+        return int(text)
+    raise ValueError(f"unknown {what} {text!r}; use one of {', '.join(table)} or a number")
+
+
+def _convert(unit: str, is_duration: bool) -> Callable[[int], Decimal]:
+    if is_duration and unit == "count":
+        raise ValueError("a duration needs a time unit (sec, min, h, day), not 'count'")
+    if not is_duration and unit != "count":
+        raise ValueError(f"this field is a count: use unit 'count', not {unit!r}")
+    divisor = DIVISORS.get(unit, 1)
+    if divisor == 1:
+        return Decimal
+    return lambda v: Decimal(v) / divisor
+
+
+def _field(parts: list[str], unit: str) -> Extractor:
+    model: type[BaseModel] = MonthRecord
+    for part in parts[:-1]:
+        sub = model.model_fields.get(part)
+        if sub is None or not (isinstance(sub.annotation, type)
+                               and issubclass(sub.annotation, BaseModel)):
+            raise ValueError(f"{part!r} is not a section of the record")
+        model = sub.annotation
+    leaf = model.model_fields.get(parts[-1])
+    if leaf is None or leaf.annotation is not int:
+        raise ValueError(f"{'.'.join(parts)} is not a numeric field of the record")
+    is_duration = parts[-1].endswith("_sec") or "_over_as_" in parts[-1]
+    conv = _convert(unit, is_duration)
+
+    def get(facts: Facts) -> Decimal:
+        value: object = facts.record
+        for part in parts:
+            value = getattr(value, part)
+        return conv(value)  # type: ignore[arg-type]
+    return get
+
+
+def _exception(kind: str, what: str, unit: str) -> Extractor:
+    code, idx = _kind(kind, EXCEPTIONS, "exception"), _slot(what)
+    conv = _convert(unit, idx == 1)
+    return lambda facts: conv(facts.exceptions().get(code, (0, 0))[idx])
+
+
+def _slot(what: str) -> int:
+    if what not in ("count", "duration"):
+        raise ValueError(f"expected 'count' or 'duration', got {what!r}")
+    return 0 if what == "count" else 1
+
+
+def _items(select: Callable[[Item], bool], what: str, unit: str) -> Extractor:
+    idx = _slot(what)
+    if idx == 0:
+        conv = _convert(unit, False)
+        return lambda facts: conv(sum(i.count for i in facts.items() if select(i)))
+    _convert(unit, True)
+    if unit == "day":
+        return lambda facts: sum((Decimal(i.seconds) / i.day_seconds
+                                  for i in facts.items() if select(i)), _ZERO)
+    conv = _convert(unit, True)
+    return lambda facts: conv(sum(i.seconds for i in facts.items() if select(i)))
+
+
+def _leave_selector(key: str) -> Callable[[Item], bool]:
+    if key.isdigit():
+        wanted = int(key)
+        return lambda i: i.type == 1 and i.id == wanted
+    return lambda i: i.type == 1 and key in i.names
+
+
+def _overtime(kind: str, what: str, unit: str) -> Extractor:
+    if kind not in (*OT_FIELDS, "all"):
+        raise ValueError(f"unknown overtime kind {kind!r}; use workday, restday, holiday, all")
+    if what not in ("total", "money", "bank", "unsplit"):
+        raise ValueError(f"unknown overtime part {what!r}; use total, money, bank, unsplit")
+    conv = _convert(unit, True)
+    return lambda facts: conv(facts.overtime()[kind][what])
+
+
+def compile_source(source: str, unit: str) -> Extractor:
+    """Parse an input path once; raises ``ValueError`` with the reason."""
+    parts = source.strip().split(".")
+    head = parts[0]
+    if head in ("overwork_info", "summary_info", "base_info") and len(parts) >= 2:
+        return _field(parts, unit)
+    if len(parts) != 3:
+        raise ValueError(f"cannot read input source {source!r}: expected e.g. "
+                         "'overwork_info.workdays_over_as_money' or 'exception.absent.duration'")
+    _, kind, what = parts
+    if head == "exception":
+        return _exception(kind, what, unit)
+    if head == "sp":
+        code = _kind(kind, SP_TYPES, "sp_items type")
+        return _items(lambda i: i.type == code, what, unit)
+    if head == "leave":
+        return _items(_leave_selector(kind), what, unit)
+    if head == "overtime":
+        return _overtime(kind, what, unit)
+    raise ValueError(f"unknown input source {head!r}; use overwork_info, summary_info, "
+                     "base_info, exception, sp, leave or overtime")

@@ -1,0 +1,379 @@
+"""A compiled rule pack: every formula compiled once, every name checked, order fixed.
+
+Built by ``engine.rules.loader.load_pack`` from the merged YAML and used, unchanged, for
+every employee by ``engine.rules.apply``. Names a formula can read: parameters, declared
+inputs, declared roster columns (``C`` and the flag ``has_C``), variables, the period
+(``calendar_days``, ``work_days``, ``holiday_days``), the running totals
+(``earnings_so_far``, ``deductions_so_far``: sums of rounded amounts, deductions as a
+positive number), codes of earlier rules and, in a per-item rule, ``item_*``.
+A rule's code stands for its rounded amount (deductions positive), or for its quantity
+when it is a time-bank or info rule, summed over the items of a per-item rule; 0 when
+the rule produced no line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+from engine.errors import FormulaError, RulePackError
+from engine.money import CENT, round_to
+from engine.rules.formula import Formula, compile_formula
+from engine.rules.inputs import SP_TYPES, Extractor, Item, compile_source
+from engine.rules.lines import PackInfo
+from engine.rules.loader import Merged, Where
+from engine.rules.schema import Header, Parameter, Rounding, RosterColumn
+
+PERIOD_NAMES = ("calendar_days", "work_days", "holiday_days")
+RUNNING = ("earnings_so_far", "deductions_so_far")
+TOTALS = ("total_earnings", "total_deductions", "net_pay", "comp_hours")
+ITEM_NAMES = ("item_count", "item_seconds", "item_days", "item_hours", "item_in_hours",
+              "item_id")
+RULE_PARTS = ("when", "quantity", "rate", "multiplier", "amount", "floor", "cap")
+SYMBOL = {"quantity": "quantity", "rate": "rate", "multiplier": "multiplier"}
+
+
+def rounder(rounding: Rounding) -> Callable[[Decimal], Decimal]:
+    step, mode = rounding.step_decimal, rounding.mode
+    if step == CENT and mode == "half_up":
+        return lambda v: v.quantize(CENT, rounding=ROUND_HALF_UP)
+    return lambda v: round_to(v, step, mode)
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    code: str
+    label: str
+    label_en: str
+    category: str
+    unit: str
+    omit_zero: bool
+    formulas: dict[str, Formula]
+    select: Callable[[Item], bool] | None
+    item_values: dict[str, dict[str, Formula]]
+    round_quantity: Callable[[Decimal], Decimal] | None
+    round_amount: Callable[[Decimal], Decimal]
+    rounding_text: str
+    formula_text: str
+    trace_inputs: tuple[str, ...]
+    trace_params: tuple[str, ...]
+    where: Where
+    money: bool = False  # earning or deduction
+    zero_when_no_quantity: bool = False  # amount is quantity × rate × multiplier, no floor
+    gate: str | None = None  # a name whose 0 means "no line" (skips the rule cheaply)
+    fns: dict[str, Callable] = field(default_factory=dict)  # the formulas' closures
+
+
+@dataclass(frozen=True)
+class CompiledCheck:
+    code: str
+    severity: str
+    when: Formula
+    message: str
+    reference: str
+    where: Where
+
+
+@dataclass(frozen=True)
+class Pack:
+    """What ``load_pack`` returns; ``info`` identifies the pack on payslips."""
+
+    info: PackInfo
+    header: Header
+    parameters: dict[str, Parameter]
+    roster: dict[str, RosterColumn]
+    inputs: tuple[tuple[str, Extractor], ...]
+    variables: tuple[tuple[str, Formula], ...]
+    rules: tuple[CompiledRule, ...]
+    checks: tuple[CompiledCheck, ...]
+    case_files: tuple[Path, ...] = ()
+    files: tuple[str, ...] = ()  # the pack file, then every file it extends (hashed in order)
+    input_labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(r.code for r in self.rules)
+
+
+def _compile(text: str, where: Where, rule: str | None = None) -> Formula:
+    try:
+        return compile_formula(text)
+    except FormulaError as exc:
+        raise where.error(f"bad formula: {exc}", rule=rule,
+                          offset=getattr(exc, "offset", 0)) from exc
+
+
+def _name_error(formula: Formula, name: str, where: Where, reason: str,
+                rule: str | None = None) -> RulePackError:
+    found = re.search(rf"\b{re.escape(name)}\b", formula.source)
+    return where.error(reason, rule=rule, offset=found.start() if found else 0)
+
+
+class _Builder:
+    def __init__(self, merged: Merged) -> None:
+        self.m = merged
+        self.kinds: dict[str, str] = {}  # name -> what defines it
+        self.var_formulas: dict[str, Formula] = {}
+
+    def declare(self, name: str, kind: str, where: Where) -> None:
+        if name in self.kinds:
+            raise where.error(f"name {name!r} is already defined as {self.kinds[name]}", key=True)
+        self.kinds[name] = kind
+
+    def names(self) -> None:
+        for name in (*PERIOD_NAMES, *RUNNING, *TOTALS, *ITEM_NAMES):
+            self.kinds[name] = "built-in name"
+        for name, (_, where) in self.m.parameters.items():
+            self.declare(name, "parameter", where)
+        roster = dict(self.m.roster)
+        roster.setdefault("monthly_salary", (RosterColumn(required=True), Where(self.m.chain[0])))
+        self.m.roster = roster
+        for name, (_, where) in roster.items():
+            self.declare(name, "roster column", where)
+            self.declare(f"has_{name}", "roster flag", where)
+        for name, (_, where) in self.m.inputs.items():
+            self.declare(name, "input", where)
+        for name, (_, where) in self.m.variables.items():
+            self.declare(name, "variable", where)
+        for rule, where in self.m.rules:
+            self.declare(rule.code, "rule", where.at("code"))
+
+    def inputs(self) -> tuple[tuple[str, Extractor], ...]:
+        out = []
+        for name, (spec, where) in self.m.inputs.items():
+            try:
+                out.append((name, compile_source(spec.source, spec.unit)))
+            except ValueError as exc:
+                raise where.at("source").error(f"input {name}: {exc}") from exc
+        return tuple(out)
+
+    def check_names(self, formula: Formula, where: Where, allowed: Callable[[str], str | None],
+                    rule: str | None = None) -> None:
+        for name in sorted(formula.names):
+            reason = allowed(name)
+            if reason:
+                raise _name_error(formula, name, where, reason, rule)
+
+    def variables(self) -> tuple[tuple[str, Formula], ...]:
+        for name, (var, where) in self.m.variables.items():
+            self.var_formulas[name] = _compile(var.formula, where.at("formula"))
+
+        def allowed(name: str) -> str | None:
+            kind = self.kinds.get(name)
+            if kind is None:
+                return f"undefined name {name!r}"
+            if kind in ("rule", "built-in name") and name not in PERIOD_NAMES:
+                return f"a variable cannot use {kind} {name!r} (variables come before rules)"
+            return None
+        for name, formula in self.var_formulas.items():
+            self.check_names(formula, self.m.variables[name][1].at("formula"), allowed)
+        return tuple((n, self.var_formulas[n]) for n in self._variable_order())
+
+    def _variable_order(self) -> list[str]:
+        order: list[str] = []
+        state: dict[str, int] = {}  # 1 visiting, 2 done
+
+        def visit(name: str, path: list[str]) -> None:
+            if state.get(name) == 2:
+                return
+            if state.get(name) == 1:
+                cycle = path[path.index(name):] + [name]
+                formula = self.var_formulas[path[-1]]
+                raise _name_error(formula, name, self.m.variables[path[-1]][1].at("formula"),
+                                  f"cycle between variables: {' -> '.join(cycle)}")
+            state[name] = 1
+            for dep in sorted(self.var_formulas[name].names):
+                if dep in self.var_formulas:
+                    visit(dep, path + [name])
+            state[name] = 2
+            order.append(name)
+        for name in self.var_formulas:  # bounded: each variable is finished once
+            visit(name, [])
+        return order
+
+    def closure(self, names: set[str]) -> set[str]:
+        """Names plus everything the variables among them read, transitively."""
+        seen, todo = set(), list(names)
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            if name in self.var_formulas:
+                todo.extend(self.var_formulas[name].names)
+        return seen
+
+
+def _selector(rule, where: Where) -> Callable[[Item], bool] | None:
+    spec = rule.for_each
+    if spec is None:
+        return None
+    kind = spec.type
+    if isinstance(kind, str):
+        if kind not in SP_TYPES:
+            raise where.at("for_each", "type").error(
+                f"unknown item type {kind!r}; use one of {', '.join(SP_TYPES)}", rule=rule.code)
+        kind = SP_TYPES[kind]
+    names, ids, comp = frozenset(spec.names), frozenset(spec.ids), spec.comp_time
+
+    def select(item: Item) -> bool:
+        if item.type != kind or (comp is False and item.comp_time):
+            return False
+        if comp and item.comp_time:
+            return True
+        if names or ids:
+            return bool(item.names & names) or item.id in ids
+        return not comp
+    return select
+
+
+def _formula_text(rule, formulas: dict[str, Formula]) -> str:
+    if rule.category in ("earning", "deduction") and "amount" not in formulas:
+        head = "amount = quantity × rate × multiplier"
+    elif "amount" in formulas:
+        head = f"amount = {formulas['amount'].source}"
+    else:
+        head = "quantity"
+    parts = [head] + [f"{k} = {formulas[k].source}" for k in ("quantity", "rate", "multiplier")
+                      if k in formulas]
+    parts += [f"at least {formulas['floor'].source}"] if "floor" in formulas else []
+    parts += [f"at most {formulas['cap'].source}"] if "cap" in formulas else []
+    parts += [f"when {formulas['when'].source}"] if "when" in formulas else []
+    return "; ".join(parts)
+
+
+def _gate(rule, formulas: dict[str, Formula]) -> str | None:
+    """The quantity's name when a zero quantity certainly means no line."""
+    quantity = formulas.get("quantity")
+    if (quantity is None or rule.for_each or not rule.omit_zero or "when" in formulas
+            or {"amount", "floor"} & set(formulas) or quantity.names != {quantity.source}):
+        return None
+    return quantity.source
+
+
+def _check_rule_shape(rule, where: Where) -> None:
+    money = rule.category in ("earning", "deduction")
+    if money and rule.amount is None and rule.rate is None:
+        raise where.error("an earning or deduction needs 'amount' or 'rate'", rule=rule.code)
+    if not money and (rule.amount or rule.floor or rule.cap):
+        raise where.error(f"a {rule.category} line has no amount: remove amount/floor/cap",
+                          rule=rule.code)
+    if not money and rule.quantity is None and rule.for_each is None:
+        raise where.error(f"a {rule.category} line needs 'quantity'", rule=rule.code)
+    if rule.category == "time_bank" and rule.unit != "h":
+        raise where.at("unit").error("time_bank lines are counted in hours: unit must be 'h'",
+                                     rule=rule.code)
+    if rule.item_values and rule.for_each is None:
+        raise where.at("item_values").error("'item_values' needs 'for_each'", rule=rule.code)
+
+
+def _rule_names(b: _Builder, rule, local: set[str],
+                earlier: set[str]) -> Callable[[str], str | None]:
+    """Which names a rule's formulas may read; the reason when one may not."""
+    def allowed(name: str) -> str | None:
+        kind = b.kinds.get(name)
+        if name in local:
+            return None
+        if kind is None:
+            return f"undefined name {name!r}"
+        if name in ITEM_NAMES:
+            return f"{name!r} exists only in a rule with 'for_each'"
+        if name in TOTALS:
+            return f"{name!r} is only known to checks (after all rules)"
+        if kind == "rule" and name not in earlier:
+            loop = "itself" if name == rule.code else f"{name}, which comes later"
+            return f"cycle between rules: {rule.code} uses {loop} (rules see earlier rules only)"
+        return None
+    return allowed
+
+
+def _rule_formulas(b: _Builder, rule, where: Where, earlier: set[str]):
+    """Compile and name-check every formula of a rule; returns them and the names used."""
+    formulas = {part: _compile(getattr(rule, part), where.at(part), rule.code)
+                for part in RULE_PARTS if getattr(rule, part) is not None}
+    item_values = {name: {item: _compile(text, where.at("item_values", name, item), rule.code)
+                          for item, text in table.items()}
+                   for name, table in rule.item_values.items()}
+    for name in item_values:
+        if name in b.kinds:
+            raise where.at("item_values", name).error(
+                f"item value {name!r} hides the {b.kinds[name]} of that name", rule=rule.code)
+    local = set(item_values) | (set(ITEM_NAMES) if rule.for_each else set())
+    allowed = _rule_names(b, rule, local, earlier)
+    for part, formula in formulas.items():
+        b.check_names(formula, where.at(part), allowed, rule.code)
+    for name, table in item_values.items():
+        for item, formula in table.items():
+            b.check_names(formula, where.at("item_values", name, item), allowed, rule.code)
+    used = set().union(*(f.names for f in formulas.values()),
+                       *(f.names for t in item_values.values() for f in t.values()))
+    if rule.for_each and "quantity" not in formulas:
+        used |= {"item_days", "item_hours"}
+    return formulas, item_values, b.closure(used)
+
+
+def _rule(b: _Builder, rule, where: Where, earlier: set[str], header: Header) -> CompiledRule:
+    _check_rule_shape(rule, where)
+    formulas, item_values, used = _rule_formulas(b, rule, where, earlier)
+    rounding = rule.rounding or header.rounding
+    qround = rule.quantity_rounding
+    return CompiledRule(
+        code=rule.code, label=rule.label, label_en=rule.label_en, category=rule.category,
+        unit=rule.unit, omit_zero=rule.omit_zero, formulas=formulas,
+        select=_selector(rule, where), item_values=item_values,
+        round_quantity=rounder(qround) if qround else None,
+        round_amount=rounder(rounding), rounding_text=rounding.describe(),
+        formula_text=_formula_text(rule, formulas),
+        trace_inputs=tuple(sorted(n for n in used if b.kinds.get(n) != "parameter")),
+        trace_params=tuple(sorted(n for n in used if b.kinds.get(n) == "parameter")),
+        where=where, money=rule.category in ("earning", "deduction"),
+        fns={part: formula.fn for part, formula in formulas.items()},
+        zero_when_no_quantity=not ({"amount", "floor"} & set(formulas)),
+        gate=_gate(rule, formulas))
+
+
+def _check(b: _Builder, check, where: Where) -> CompiledCheck:
+    formula = _compile(check.when, where.at("when"), check.code)
+
+    def allowed(name: str) -> str | None:
+        kind = b.kinds.get(name)
+        if kind is None:
+            return f"undefined name {name!r}"
+        if name in ITEM_NAMES or name in RUNNING:
+            return f"{name!r} is not known to checks"
+        return None
+    b.check_names(formula, where.at("when"), allowed, check.code)
+    return CompiledCheck(code=check.code, severity=check.severity, when=formula,
+                         message=check.message, reference=check.reference, where=where)
+
+
+def build(merged: Merged, sha256: str, path: Path) -> Pack:
+    """Compile a merged pack; every error names the file, line and column."""
+    b = _Builder(merged)
+    b.names()
+    inputs, variables = b.inputs(), b.variables()
+    rules, earlier = [], set()
+    for rule, where in merged.rules:
+        rules.append(_rule(b, rule, where, earlier, merged.header))
+        earlier.add(rule.code)
+    codes = {r.code for r in rules}
+    checks = []
+    for check, where in merged.checks:
+        if check.code in codes:
+            raise where.at("code").error(f"check code {check.code} is also a rule code")
+        checks.append(_check(b, check, where))
+    header, top = merged.header, merged.chain[0]
+    info = PackInfo(name=header.name, version=header.version, sha256=sha256, path=str(path))
+    cases = tuple((top.path.parent / c).resolve() for c in header.cases)
+    if not cases:
+        sibling = top.path.with_name(top.path.name.removesuffix(".yaml") + ".cases.yaml")
+        cases = (sibling,) if sibling.is_file() else ()
+    return Pack(info=info, header=header,
+                parameters={n: p for n, (p, _) in merged.parameters.items()},
+                roster={n: c for n, (c, _) in merged.roster.items()},
+                inputs=inputs, variables=variables, rules=tuple(rules), checks=tuple(checks),
+                case_files=cases, files=tuple(str(d.path) for d in merged.chain),
+                input_labels={n: s.label for n, (s, _) in merged.inputs.items()})

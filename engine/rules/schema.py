@@ -1,0 +1,157 @@
+"""The strict shape of a rule-pack file, checked right after YAML parsing.
+
+Sits between ``engine.rules.loader`` (YAML with line marks) and the compiled pack.
+Every model forbids unknown keys, so a misplaced or misspelt key is a load error rather
+than a silently ignored policy. Money and parameter values must be written as quoted
+strings (or whole numbers): a YAML float such as ``21.75`` is refused because its binary
+value is not the number a person wrote.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from engine.money import ROUNDING_MODES, to_decimal
+
+IDENT = r"^[A-Za-z][A-Za-z0-9_]*$"
+CODE = r"^[A-Z][A-Z0-9_]*$"
+
+
+def _exact_number(value: object) -> str:
+    if isinstance(value, float):
+        raise ValueError(f"the float {value!r} is not exact: write it as a quoted string, "
+                         f"e.g. \"{value}\"")
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"expected a number written as a quoted string, got {value!r}")
+    try:
+        to_decimal(value)
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+    return str(value).strip()
+
+
+def _formula_text(value: object) -> str:
+    if isinstance(value, float):
+        raise ValueError(f"the float {value!r} is not exact: write the formula as a quoted "
+                         f"string, e.g. \"{value}\"")
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"a formula must be text, got {value!r}")
+    return str(value)
+
+
+def _rounding_mode(value: object) -> str:
+    if value not in ROUNDING_MODES:
+        raise ValueError(f"unknown rounding mode {value!r}; use one of {sorted(ROUNDING_MODES)}")
+    return str(value)
+
+
+Number = Annotated[str, BeforeValidator(_exact_number)]
+FormulaText = Annotated[str, BeforeValidator(_formula_text)]
+Mode = Annotated[str, BeforeValidator(_rounding_mode)]
+Ident = Annotated[str, Field(pattern=IDENT)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Rounding(Strict):
+    mode: Mode = "half_up"
+    step: Number = "0.01"
+
+    @property
+    def step_decimal(self) -> Decimal:
+        return to_decimal(self.step)
+
+    def describe(self) -> str:
+        return f"{self.mode} {self.step}"
+
+
+class Header(Strict):
+    name: str = Field(min_length=1)
+    version: str = ""
+    description: str = ""
+    extends: str | None = None
+    cases: list[str] = Field(default_factory=list)
+    params_at: Literal["first_day", "last_day"] = "first_day"
+    rounding: Rounding = Rounding()
+    overtime_split: Literal["flag", "pay_remainder", "bank_remainder"] = "flag"
+    leave_day: Literal["fixed", "perday_duration"] = "fixed"
+
+
+class Parameter(Strict):
+    label: str = ""
+    unit: str = ""
+    reference: str = ""
+    values: dict[date, Number] = Field(min_length=1)
+
+
+class RosterColumn(Strict):
+    required: bool = False
+    default: Number = "0"
+    label: str = ""
+
+
+class InputSpec(Strict):
+    source: str = Field(min_length=1)
+    unit: Literal["sec", "min", "h", "day", "count"]
+    label: str = ""
+
+
+class Variable(Strict):
+    formula: FormulaText
+    label: str = ""
+    unit: str = ""
+
+
+class ForEach(Strict):
+    type: str | int = "leave"
+    names: list[str] = Field(default_factory=list)
+    ids: list[int] = Field(default_factory=list)
+    # true: also every leave type flagged is_newovertime (comp time); false: never those
+    comp_time: bool | None = None
+
+
+class Rule(Strict):
+    code: Annotated[str, Field(pattern=CODE)]
+    label: str = Field(min_length=1)
+    label_en: str = ""
+    category: Literal["earning", "deduction", "time_bank", "info"]
+    after: str | None = None  # only in an extending pack: place a new rule after this code
+    when: FormulaText | None = None
+    for_each: ForEach | None = None
+    item_values: dict[Ident, dict[str, FormulaText]] = Field(default_factory=dict)
+    quantity: FormulaText | None = None
+    unit: str = ""
+    quantity_rounding: Rounding | None = None
+    rate: FormulaText | None = None
+    multiplier: FormulaText | None = None
+    amount: FormulaText | None = None
+    floor: FormulaText | None = None
+    cap: FormulaText | None = None
+    rounding: Rounding | None = None
+    omit_zero: bool = True  # no line when the amount (money) or quantity (others) is 0
+    note: str = ""
+
+
+class Check(Strict):
+    code: Annotated[str, Field(pattern=CODE)]
+    severity: Literal["error", "warning", "info"]
+    when: FormulaText
+    message: str = Field(min_length=1)
+    reference: str = ""
+
+
+class PackFile(Strict):
+    pack: Header
+    parameters: dict[Ident, Parameter] = Field(default_factory=dict)
+    roster: dict[Ident, RosterColumn] = Field(default_factory=dict)
+    inputs: dict[Ident, InputSpec] = Field(default_factory=dict)
+    variables: dict[Ident, Variable] = Field(default_factory=dict)
+    rules: list[Rule] = Field(default_factory=list)
+    checks: list[Check] = Field(default_factory=list)
+    remove: list[str] = Field(default_factory=list)  # parent rule/check codes to drop
