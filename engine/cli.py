@@ -179,6 +179,34 @@ def rules_test(pack: Path = typer.Argument(..., help="Rule pack YAML.")) -> None
         raise typer.Exit(1)
 
 
+@app.command()
+def verify(run_dir: Path = typer.Argument(..., exists=True, file_okay=False, help="Run folder."),
+           quiet: bool = QuietOpt) -> None:
+    """Recompute a run from its snapshot and inputs; check results, payslips and hashes."""
+    from engine.run.verify import verify as verify_run
+
+    try:
+        report = verify_run(run_dir, progress=for_terminal(quiet))
+    except PayrollError as exc:
+        _fail(exc)
+    out.print(str(report), highlight=False, markup=False)
+    if not report.ok:
+        raise typer.Exit(8)
+
+
+@app.command()
+def diff(run_a: Path = typer.Argument(..., exists=True, file_okay=False, help="Earlier run folder."),
+         run_b: Path = typer.Argument(..., exists=True, file_okay=False, help="Later run folder.")) -> None:
+    """What changed between two runs, per employee and code."""
+    from engine.run.diff import diff as diff_runs
+
+    try:
+        report = diff_runs(run_a, run_b)
+    except PayrollError as exc:
+        _fail(exc)
+    out.print(str(report), highlight=False, markup=False)
+
+
 def main() -> None:  # pragma: no cover - console entry
     app()
 

@@ -71,14 +71,12 @@ def preflight(pack) -> None:
 
 def copy_inputs(run_dir: Path, roster_path: Path, pack) -> dict[str, str]:
     """Copy roster and every pack file into ``inputs/`` so the run recomputes offline."""
-    inputs = run_dir / INPUTS
     copies = {"roster": f"{INPUTS}/roster{roster_path.suffix.lower() or '.csv'}"}
     atomic_write(run_dir / copies["roster"], roster_path.read_bytes())
-    for index, source in enumerate(pack.files):
+    for index, source in enumerate((*pack.files, *pack.case_files)):
         rel = f"{INPUTS}/rules/{Path(source).name}"
         atomic_write(run_dir / rel, Path(source).read_bytes())
         copies["rules" if index == 0 else f"rules_{index}"] = rel
-    (inputs / "rules").mkdir(parents=True, exist_ok=True)
     return copies
 
 
@@ -136,3 +134,130 @@ def compute_run(run_dir: Path, snapshot: Snapshot, roster: Roster, pack, *, rost
     manifest.write(run_dir, body, payslip_rows)
     return RunOutcome(run_dir=run_dir, run_id=run_id, month=period.month, summary=summary,
                       problems=tuple(problems), payslips=len(files))
+
+
+# --- the month with the network: fetch, then compute -------------------------------------
+
+
+def _client(settings, progress: Progress):
+    import httpx
+
+    from engine.wecom.client import WeComClient
+
+    http = httpx.Client(timeout=settings.timeout_seconds)
+    return WeComClient(settings, http=http, progress=progress)
+
+
+def fetch_stage(settings, period: Period, run_dir: Path, userids: Sequence[str] | None,
+                progress: Progress):
+    """Fetch (or resume fetching) the month into ``run_dir/snapshot``."""
+    from engine.wecom.fetch import fetch_month
+
+    client = _client(settings, progress)
+    try:
+        return fetch_month(client, period, run_dir, userids=userids, progress=progress)
+    finally:
+        client.close()
+
+
+def fetch_only(month: str, run_dir: Path, *, roster: Path | None = None,
+               config: Path | None = None, progress: Progress | None = None):
+    """``payroll fetch``: the snapshot alone, for a later offline compute."""
+    from engine.wecom.settings import load_settings
+
+    settings = load_settings(config)
+    period = parse_month(month, settings.tz)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    userids = load_roster(roster)[0].userids() if roster else None
+    report, _problems = fetch_stage(settings, period, run_dir, userids, progress or Silent())
+    return report
+
+
+def run_month(month: str, roster_path: Path, rules_path: Path, run_dir: Path, *,
+              config: Path | None = None, settings=None, force: bool = False,
+              company: str | None = None, template_dir: Path | None = None,
+              encrypt_with: str | None = None, workers: int | None = None, lang: str = "zh",
+              progress: Progress | None = None) -> RunOutcome:
+    """The whole month against the WeCom API named by the settings (``payroll run``)."""
+    from engine.wecom.settings import load_settings
+
+    progress = progress or Silent()
+    settings = settings or load_settings(config)
+    period = parse_month(month, settings.tz)
+    pack = load_pack(rules_path)
+    preflight(pack)
+    roster, roster_problems = load_roster(roster_path)
+    prepare(run_dir, force=force)
+    # the fetch's problems are stored in the snapshot and come back with it
+    fetch_stage(settings, period, run_dir, roster.userids(), progress)
+    snapshot = load_snapshot(run_dir)
+    return compute_run(run_dir, snapshot, roster, pack, roster_path=roster_path,
+                       company=company or DEFAULT_COMPANY, lang=lang, workers=workers,
+                       template_dir=template_dir, encrypt_with=encrypt_with,
+                       extra_problems=roster_problems, progress=progress)
+
+
+# --- the demo: the same path against a local simulator ---------------------------------
+
+
+def _demo_date(period: Period) -> str:
+    """The simulator's fixed HTTP Date: 09:00 Beijing time on the day after the month."""
+    from datetime import datetime, time, timedelta, timezone
+    from email.utils import format_datetime
+
+    moment = datetime.combine(period.last_day + timedelta(days=1), time(1, 0), timezone.utc)
+    return format_datetime(moment, usegmt=True)
+
+
+def demo_month(run_dir: Path, *, employees: int = 60, month: str, seed: int = 1,
+               chaos: bool = False, workers: int | None = None, lang: str = "zh",
+               progress: Progress | None = None) -> RunOutcome:
+    """``payroll demo``: start the simulator, then run the month exactly as ``run_month``."""
+    import tempfile
+
+    from engine.wecom.settings import load_settings
+    from engine.wecom.simulator import Faults, SimConfig, Simulator
+
+    period = parse_month(month)
+    faults = Faults(error_rate=0.05, revoke_after=3, seed=seed) if chaos else Faults()
+    config = SimConfig(employees=employees, seed=seed, fixed_date=_demo_date(period), faults=faults)
+    if (run_dir / "manifest.json").is_file():  # an earlier demo: start afresh
+        prepare(run_dir, force=True, keep_snapshot=False)
+    with Simulator(config) as sim, tempfile.TemporaryDirectory() as tmp:
+        roster_path = Path(tmp) / "roster.csv"
+        sim.company.write_roster(roster_path)
+        settings = load_settings(environ={}, corp_id=config.corp_id,
+                                 corp_secret=config.corp_secret, agent_id=str(config.agent_id),
+                                 api_base=sim.url, retry_initial_seconds=0.05)
+        return run_month(month, roster_path, _default_pack(), run_dir, settings=settings,
+                         company=DEFAULT_COMPANY, workers=workers, lang=lang, progress=progress)
+
+
+def _default_pack() -> Path:
+    """``rules/cn-default.yaml`` of this checkout."""
+    return Path(__file__).resolve().parent.parent / "rules" / "cn-default.yaml"
+
+
+def serve_simulator(*, port: int, employees: int, seed: int, window: float,
+                    roster_out: Path | None, chaos: bool, say=print) -> None:
+    """``payroll simulator``: serve until Ctrl-C."""
+    import time
+
+    from engine.wecom.simulator import Faults, SimConfig, Simulator
+
+    faults = Faults(error_rate=0.05, seed=seed) if chaos else Faults()
+    config = SimConfig(employees=employees, seed=seed, window_seconds=window, faults=faults,
+                       port=port)
+    with Simulator(config) as sim:
+        if roster_out:
+            sim.company.write_roster(roster_out)
+            say(f"roster written to {roster_out}")
+        say(f"WeCom simulator on {sim.url}; point the engine at it with the simulator's "
+            "fixed test credentials:")
+        say(f"  export WECOM_API_BASE={sim.url} WECOM_CORP_ID={config.corp_id} "
+            f"WECOM_CORP_SECRET={config.corp_secret}")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            say("stopped")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -56,8 +57,12 @@ def parquet_bytes(rows: Sequence[dict[str, str]], columns: Sequence[str]) -> byt
     return sink.getvalue()
 
 
-def _normalise_zip(data: bytes) -> bytes:
-    """Rewrite a zip with fixed entry dates (openpyxl stamps the wall clock)."""
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+def _normalise_zip(data: bytes, stamp: str) -> bytes:
+    """Rewrite a zip with fixed entry dates and a pinned ``modified`` property
+    (openpyxl stamps the wall clock into both when it saves)."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, \
             zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
@@ -65,7 +70,10 @@ def _normalise_zip(data: bytes) -> bytes:
             fixed = zipfile.ZipInfo(info.filename, date_time=_EPOCH)
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o644 << 16
-            dst.writestr(fixed, src.read(info.filename))
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                body = _MODIFIED.sub(rb"\g<1>" + stamp.encode() + rb"\g<2>", body)
+            dst.writestr(fixed, body)
     return out.getvalue()
 
 
@@ -89,4 +97,4 @@ def xlsx_bytes(sheets: dict[str, tuple[Sequence[str], Sequence[dict[str, Any]]]]
     book.properties.creator = "wecom-payroll"
     buffer = io.BytesIO()
     book.save(buffer)
-    return _normalise_zip(buffer.getvalue())
+    return _normalise_zip(buffer.getvalue(), stamp.strftime("%Y-%m-%dT%H:%M:%SZ"))

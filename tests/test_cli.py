@@ -1,0 +1,56 @@
+"""The `payroll` command as a user runs it: a real subprocess per verb."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PAYROLL = [sys.executable, "-m", "engine.cli"]
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def payroll(*args: str, env: dict | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    merged = {**os.environ, "COLUMNS": "200", **(env or {})}
+    return subprocess.run([*PAYROLL, *args], capture_output=True, text=True, env=merged,
+                          cwd=cwd, timeout=600)
+
+
+@pytest.mark.parametrize("verb", [[], ["demo"], ["run"], ["fetch"], ["simulator"], ["rules"],
+                                  ["rules", "check"], ["rules", "test"], ["verify"], ["diff"]])
+def test_every_command_has_help(verb):
+    result = payroll(*verb, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Usage" in result.stdout
+
+
+def test_demo_from_the_command_line(tmp_path):
+    out = tmp_path / "run"
+    result = payroll("demo", "--out", str(out), "--employees", "5", "--month", "2026-10", "--workers", "1")
+    assert result.returncode == 0, result.stderr
+    assert "Run folder" in result.stdout
+    assert len(list((out / "payslips").glob("*.pdf"))) >= 4
+    # not a terminal: plain progress lines, no bar escapes
+    assert "\x1b[" not in result.stderr
+
+
+def test_run_without_credentials_says_what_is_missing(tmp_path):
+    roster = tmp_path / "r.csv"
+    roster.write_text("userid,monthly_salary\nu1,1000\n")
+    env = {k: "" for k in ("WECOM_CORP_ID", "WECOM_CORP_SECRET")}
+    result = payroll("run", "--month", "2026-10", "--roster", str(roster), "--out", str(tmp_path / "o"), env=env)
+    assert result.returncode == 2
+    assert "WECOM_CORP" in result.stderr
+
+
+def test_rules_check_and_test_on_the_default_pack():
+    assert payroll("rules", "check", "rules/cn-default.yaml").returncode == 0
+    result = payroll("rules", "test", "rules/cn-default.yaml")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_bad_month_is_a_clear_error(tmp_path):
+    result = payroll("demo", "--out", str(tmp_path / "x"), "--month", "2026-13")
+    assert result.returncode == 2
+    assert "YYYY-MM" in result.stderr
