@@ -19,7 +19,8 @@ from rich.table import Table
 from engine.errors import PayrollError
 from engine.progress import for_terminal
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+# Tracebacks never show local variables: they could hold tokens or secrets.
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   help="Payroll and overtime from WeCom attendance: fetch, compute, payslips, audit.")
 rules_app = typer.Typer(no_args_is_help=True, help="Validate and test YAML rule packs.")
 app.add_typer(rules_app, name="rules")
@@ -52,15 +53,38 @@ def _summary_table(outcome) -> None:
         table.add_row(f"problems: {severity}", str(count))
     table.add_row("payslips", str(outcome.payslips))
     out.print(table)
+    _problem_list(outcome.problems)
     out.print(f"Run folder: [bold]{outcome.run_dir}[/]  (payslips/, results/, manifest.json;"
               f" problems in results/problems.csv)")
+
+
+def _problem_list(problems, limit: int = 10) -> None:
+    """The first problems, errors before warnings, so nobody has to open a CSV to see them."""
+    ranked = sorted((p for p in problems if p.severity.value != "info"),
+                    key=lambda p: p.severity.value != "error")
+    for problem in ranked[:limit]:
+        colour = "red" if problem.severity.value == "error" else "yellow"
+        out.print(f"[{colour}]{problem.severity.value}[/]", str(problem).split("] ", 1)[-1],
+                  highlight=False)
+    if len(ranked) > limit:
+        out.print(f"… and {len(ranked) - limit} more in results/problems.csv")
+
+
+def _fetch_summary(report) -> None:
+    out.print(f"fetched {report.fetched} of {len(report.requested)} employees for "
+              f"{report.period.month} in {report.batches} batches "
+              f"({report.resumed_batches} taken from an earlier, interrupted fetch)")
+    for userid, reason in sorted(report.missing.items()):
+        out.print(f"[yellow]missing[/] {userid}: {reason}", highlight=False)
+    out.print(f"Snapshot: [bold]{report.snapshot_dir}[/]")
 
 
 def _finish(outcome, allow_errors: bool) -> None:
     _summary_table(outcome)
     if outcome.employee_errors and not allow_errors:
-        err.print(f"[yellow]{outcome.employee_errors} employee(s) have status=error (see "
-                  "results/problems.csv); exit code 1. Use --allow-errors to accept.[/]")
+        err.print(f"[yellow]{outcome.employee_errors} employee(s) could not be paid "
+                  "(status error or missing, see results/problems.csv); exit code 1. "
+                  "Use --allow-errors to accept.[/]")
         raise typer.Exit(1)
 
 
@@ -131,7 +155,7 @@ def fetch(
         report = fetch_only(month, out_dir, roster=roster, config=config, progress=for_terminal(quiet))
     except PayrollError as exc:
         _fail(exc)
-    out.print(report)
+    _fetch_summary(report)
 
 
 @app.command()

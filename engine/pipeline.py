@@ -51,7 +51,9 @@ class RunOutcome(BaseModel):
 
     @property
     def employee_errors(self) -> int:
-        return self.summary["by_status"].get(Status.ERROR.value, 0)
+        """Roster employees this run could not pay: a failed rule or no WeCom record."""
+        by_status = self.summary["by_status"]
+        return by_status.get(Status.ERROR.value, 0) + by_status.get(Status.MISSING.value, 0)
 
 
 def run_id_for(month: str, *digests: str) -> str:
@@ -139,37 +141,16 @@ def compute_run(run_dir: Path, snapshot: Snapshot, roster: Roster, pack, *, rost
 # --- the month with the network: fetch, then compute -------------------------------------
 
 
-def _client(settings, progress: Progress):
-    import httpx
-
-    from engine.wecom.client import WeComClient
-
-    http = httpx.Client(timeout=settings.timeout_seconds)
-    return WeComClient(settings, http=http, progress=progress)
-
-
-def fetch_stage(settings, period: Period, run_dir: Path, userids: Sequence[str] | None,
-                progress: Progress):
-    """Fetch (or resume fetching) the month into ``run_dir/snapshot``."""
-    from engine.wecom.fetch import fetch_month
-
-    client = _client(settings, progress)
-    try:
-        return fetch_month(client, period, run_dir, userids=userids, progress=progress)
-    finally:
-        client.close()
-
-
 def fetch_only(month: str, run_dir: Path, *, roster: Path | None = None,
                config: Path | None = None, progress: Progress | None = None):
     """``payroll fetch``: the snapshot alone, for a later offline compute."""
+    from engine.wecom.fetch import run_fetch
     from engine.wecom.settings import load_settings
 
     settings = load_settings(config)
-    period = parse_month(month, settings.tz)
     run_dir.mkdir(parents=True, exist_ok=True)
     userids = load_roster(roster)[0].userids() if roster else None
-    report, _problems = fetch_stage(settings, period, run_dir, userids, progress or Silent())
+    report, _problems = run_fetch(settings, month, run_dir, userids, progress or Silent())
     return report
 
 
@@ -179,6 +160,7 @@ def run_month(month: str, roster_path: Path, rules_path: Path, run_dir: Path, *,
               encrypt_with: str | None = None, workers: int | None = None, lang: str = "zh",
               progress: Progress | None = None) -> RunOutcome:
     """The whole month against the WeCom API named by the settings (``payroll run``)."""
+    from engine.wecom.fetch import run_fetch
     from engine.wecom.settings import load_settings
 
     progress = progress or Silent()
@@ -189,7 +171,7 @@ def run_month(month: str, roster_path: Path, rules_path: Path, run_dir: Path, *,
     roster, roster_problems = load_roster(roster_path)
     prepare(run_dir, force=force)
     # the fetch's problems are stored in the snapshot and come back with it
-    fetch_stage(settings, period, run_dir, roster.userids(), progress)
+    run_fetch(settings, period.month, run_dir, roster.userids(), progress)
     snapshot = load_snapshot(run_dir)
     return compute_run(run_dir, snapshot, roster, pack, roster_path=roster_path,
                        company=company or DEFAULT_COMPANY, lang=lang, workers=workers,

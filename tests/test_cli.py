@@ -54,3 +54,38 @@ def test_bad_month_is_a_clear_error(tmp_path):
     result = payroll("demo", "--out", str(tmp_path / "x"), "--month", "2026-13")
     assert result.returncode == 2
     assert "YYYY-MM" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def simulator():
+    from engine.wecom.simulator import SimConfig, Simulator
+
+    config = SimConfig(employees=6, seed=7, departed=("Gone01",))
+    with Simulator(config) as sim:
+        yield sim, {"WECOM_API_BASE": sim.url, "WECOM_CORP_ID": config.corp_id,
+                    "WECOM_CORP_SECRET": config.corp_secret}
+
+
+def test_fetch_then_run_against_the_api(simulator, tmp_path):
+    sim, env = simulator
+    roster = tmp_path / "roster.csv"
+    sim.company.write_roster(roster)
+    out = tmp_path / "run"
+    fetched = payroll("fetch", "--month", "2026-10", "--roster", str(roster), "--out", str(out), env=env)
+    assert fetched.returncode == 0, fetched.stderr
+    assert "missing Gone01" in fetched.stdout  # departed: reported, not dropped
+    calls = sim.stats.snapshot()["calls"]
+    result = payroll("run", "--month", "2026-10", "--roster", str(roster), "--out", str(out),
+                     "--workers", "1", env=env)
+    # Gone01 is on the roster but not in WeCom: status missing, named, exit 1
+    assert result.returncode == 1, result.stderr
+    assert "Gone01" in result.stdout and "could not be paid" in result.stderr
+    # the finished batches were not fetched again
+    after = sim.stats.snapshot()["calls"]
+    assert after.get("checkin/getcheckin_monthdata") == calls.get("checkin/getcheckin_monthdata")
+    assert (out / "manifest.json").is_file()
+    again = payroll("run", "--month", "2026-10", "--roster", str(roster), "--out", str(out), env=env)
+    assert again.returncode == 7 and "--force" in again.stderr
+    secret = env["WECOM_CORP_SECRET"]
+    for text in (fetched.stdout, fetched.stderr, result.stdout, result.stderr):
+        assert secret not in text
