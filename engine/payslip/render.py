@@ -7,6 +7,7 @@ reaches the page as text, never as markup.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,6 +17,9 @@ from engine.errors import ConfigError, RenderError
 from engine.payslip.context import PayslipView
 
 TEMPLATE = "payslip.html.j2"
+# Line breaks between two tags are layout noise: each becomes a whitespace text box that
+# WeasyPrint builds and then collapses. Values never contain a raw "<" or ">" (escaped).
+_BETWEEN_TAGS = re.compile(r">[ \t\r]*\n\s*<")
 
 
 @lru_cache(maxsize=4)
@@ -34,6 +38,6 @@ def render_html(view: PayslipView, template_dir: Path) -> str:
     """The payslip page as an HTML string (deterministic: no clock, no randomness)."""
     try:
         template = environment(template_dir).get_template(TEMPLATE)
-        return template.render(v=view)
+        return _BETWEEN_TAGS.sub("><", template.render(v=view))
     except jinja2.TemplateError as exc:
         raise RenderError(f"{view.userid}: payslip template failed: {exc}") from exc

@@ -188,3 +188,15 @@ def test_embedded_data_of_a_pdf_without_it():
     blank.save(out)
     with pytest.raises(InputError, match="no embedded"):
         embedded_data(out.getvalue())
+
+
+def test_streams_are_deflated_once_and_objects_packed(sample):
+    with pikepdf.open(__import__("io").BytesIO(sample)) as doc:
+        streams = [o for o in doc.objects if isinstance(o, pikepdf.Stream)]
+        # XMP stays plain text on purpose (qpdf's default, readable by archive tools)
+        big = [s for s in streams if len(s.read_raw_bytes()) > 512
+               and s.get("/Type") != pikepdf.Name.Metadata]
+        assert big and all(s.get("/Filter") == pikepdf.Name.FlateDecode for s in big)
+        assert any(s.get("/Type") == pikepdf.Name.ObjStm for s in streams)
+        assert len(doc.trailer.ID) == 2
+    assert len(sample) < 120_000  # the uncompressed page is over 400 KB

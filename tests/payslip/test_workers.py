@@ -90,3 +90,18 @@ def test_atomic_write_leaves_no_temp_files(tmp_path):
     (tmp_path / "file").write_bytes(b"")
     with pytest.raises(RunFolderError):
         write_atomic(tmp_path / "file" / "x.pdf", b"1")
+
+
+def test_warm_up_survives_a_template_that_cannot_print_the_sample(tmp_path):
+    from engine.payslip.context import DEFAULT_TEMPLATES
+    from engine.payslip.pdf import Renderer
+    from engine.payslip.workers import warm_up
+
+    for name in ("payslip.css", "labels.yaml"):
+        (tmp_path / name).write_bytes((DEFAULT_TEMPLATES / name).read_bytes())
+    (tmp_path / "payslip.html.j2").write_text("{{ v.no_such_field }}", "utf-8")
+    renderer = Renderer(tmp_path, "zh", environ={})
+    warm_up(renderer, context(template_dir=tmp_path))  # no exception: the error waits for real work
+    files, problems = render_all([zhangsan()], context(template_dir=tmp_path),
+                                 tmp_path / "out", workers=1)
+    assert files == [] and [p.code for p in problems] == ["render_failed"]
