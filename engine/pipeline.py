@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict
 
 from engine.errors import RulePackError
 from engine.payslip.context import PayslipContext
-from engine.payslip.workers import render_all
+from engine.payslip.context import DEFAULT_TEMPLATES
+from engine.payslip.workers import PayslipPool, render_all
 from engine.period import Period, parse_month
 from engine.problems import Problem, Severity
 from engine.progress import Progress, Silent
@@ -109,7 +110,7 @@ def compute_run(run_dir: Path, snapshot: Snapshot, roster: Roster, pack, *, rost
                 company: str = DEFAULT_COMPANY, lang: str = "zh", workers: int | None = None,
                 template_dir: Path | None = None, encrypt_with: str | None = None,
                 extra_problems: Sequence[Problem] = (), progress: Progress | None = None,
-                ) -> RunOutcome:
+                pool: PayslipPool | None = None) -> RunOutcome:
     """Everything after the fetch: compute, results, payslips, manifest."""
     progress = progress or Silent()
     period = snapshot.period
@@ -123,7 +124,8 @@ def compute_run(run_dir: Path, snapshot: Snapshot, roster: Roster, pack, *, rost
     ok = [e for e in result.employees if e.status is Status.OK]
     progress.start("payslips", len(ok))
     files, render_problems = render_all(ok, ctx, run_dir / "payslips", workers=workers,
-                                        progress=lambda done, total: progress.advance(1))
+                                        progress=lambda done, total: progress.advance(1),
+                                        pool=pool)
     progress.finish()
     problems.extend(render_problems)
     summary = write_results(run_dir, result, problems, run_id, period)
@@ -170,13 +172,15 @@ def run_month(month: str, roster_path: Path, rules_path: Path, run_dir: Path, *,
     preflight(pack)
     roster, roster_problems = load_roster(roster_path)
     prepare(run_dir, force=force)
-    # the fetch's problems are stored in the snapshot and come back with it
-    run_fetch(settings, period.month, run_dir, roster.userids(), progress)
-    snapshot = load_snapshot(run_dir)
-    return compute_run(run_dir, snapshot, roster, pack, roster_path=roster_path,
-                       company=company or DEFAULT_COMPANY, lang=lang, workers=workers,
-                       template_dir=template_dir, encrypt_with=encrypt_with,
-                       extra_problems=roster_problems, progress=progress)
+    # payslip workers start now: their seconds of start-up overlap with the fetch
+    with PayslipPool(template_dir or DEFAULT_TEMPLATES, lang, workers) as pool:
+        # the fetch's problems are stored in the snapshot and come back with it
+        run_fetch(settings, period.month, run_dir, roster.userids(), progress)
+        snapshot = load_snapshot(run_dir)
+        return compute_run(run_dir, snapshot, roster, pack, roster_path=roster_path,
+                           company=company or DEFAULT_COMPANY, lang=lang, workers=workers,
+                           template_dir=template_dir, encrypt_with=encrypt_with,
+                           extra_problems=roster_problems, progress=progress, pool=pool)
 
 
 # --- the demo: the same path against a local simulator ---------------------------------

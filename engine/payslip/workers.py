@@ -118,15 +118,15 @@ def render_one(task: Task, ctx: PayslipContext, out_dir: Path,
 _WORKER: dict[str, object] = {}
 
 
-def _init_worker(ctx: PayslipContext, out_dir: Path) -> None:
+def _init_worker(template_dir: Path, lang: str, warm: PayslipContext) -> None:
     # an initializer that raises makes the pool respawn workers forever: keep the error
     # and raise it from the first task instead, which ends the run in the parent
     try:
-        _WORKER.update(ctx=ctx, out_dir=out_dir, renderer=Renderer(ctx.template_dir, ctx.lang))
+        _WORKER["renderer"] = Renderer(template_dir, lang)
     except PayrollError as exc:
         _WORKER["failed"] = exc
         return
-    warm_up(_WORKER["renderer"], ctx)
+    warm_up(_WORKER["renderer"], warm)
     gc.freeze()
 
 
@@ -140,10 +140,11 @@ def warm_up(renderer: Renderer, ctx: PayslipContext) -> None:
         pass  # a company template may not fit the sample; real payslips report their own errors
 
 
-def _work(task: Task) -> Outcome:
+def _work(job: tuple[Task, PayslipContext, Path]) -> Outcome:
     if "failed" in _WORKER:
         raise _WORKER["failed"]
-    return render_one(task, _WORKER["ctx"], _WORKER["out_dir"], _WORKER["renderer"])
+    task, ctx, out_dir = job
+    return render_one(task, ctx, out_dir, _WORKER["renderer"])
 
 
 def _in_process(tasks: list[Task], ctx: PayslipContext, out_dir: Path) -> Iterable[Outcome]:
@@ -151,28 +152,67 @@ def _in_process(tasks: list[Task], ctx: PayslipContext, out_dir: Path) -> Iterab
     return (render_one(task, ctx, out_dir, renderer) for task in tasks)
 
 
-def _pooled(tasks: list[Task], ctx: PayslipContext, out_dir: Path,
-            workers: int) -> Iterable[Outcome]:
-    chunk = max(1, min(16, len(tasks) // (workers * 4)))
-    pool = multiprocessing.get_context("spawn").Pool(
-        processes=workers, initializer=_init_worker, initargs=(ctx, out_dir),
-        maxtasksperchild=max(1, RECYCLE_AFTER // chunk))
-    try:
-        yield from pool.imap_unordered(_work, tasks, chunksize=chunk)
-        pool.close()
-    finally:
-        pool.terminate()
-        pool.join()
+class PayslipPool:
+    """Long-lived spawn workers, started early so their start-up (importing WeasyPrint,
+    loading fonts, a warm-up render: seconds) overlaps with the fetch and compute.
+
+    ``PayslipPool(ctx.template_dir, ctx.lang, workers)`` used as a context manager; the
+    run's context (run id, hashes) travels with each task since it is only known later.
+    """
+
+    def __init__(self, template_dir: Path, lang: str = "zh", workers: int | None = None) -> None:
+        from engine.payslip.sample import context as sample_context
+
+        self.template_dir, self.lang = template_dir, lang
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self._pool = None
+        if self.workers > 1:
+            warm = sample_context(template_dir=template_dir, lang=lang)
+            self._pool = multiprocessing.get_context("spawn").Pool(
+                processes=self.workers, initializer=_init_worker,
+                initargs=(template_dir, lang, warm), maxtasksperchild=RECYCLE_AFTER)
+
+    def fits(self, ctx: PayslipContext) -> bool:
+        return ctx.template_dir.resolve() == self.template_dir.resolve() and ctx.lang == self.lang
+
+    def outcomes(self, tasks: list[Task], ctx: PayslipContext, out_dir: Path) -> Iterable[Outcome]:
+        if self._pool is None or len(tasks) < 2:
+            return _in_process(tasks, ctx, out_dir)
+        chunk = max(1, min(16, len(tasks) // (self.workers * 4)))
+        jobs = ((task, ctx, out_dir) for task in tasks)
+        return self._pool.imap_unordered(_work, jobs, chunksize=chunk)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+    def __enter__(self) -> "PayslipPool":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def render_all(results: Iterable[EmployeeResult], ctx: PayslipContext, out_dir: Path,
-               workers: int | None = None,
-               progress: Progress | None = None) -> tuple[list[PayslipFile], list[Problem]]:
-    """Write the payslip of every OK employee into ``out_dir``; files in input order."""
+               workers: int | None = None, progress: Progress | None = None,
+               pool: PayslipPool | None = None) -> tuple[list[PayslipFile], list[Problem]]:
+    """Write the payslip of every OK employee into ``out_dir``; files in input order.
+
+    Uses ``pool`` when given (and built for this template folder and language), else a
+    pool of ``workers`` processes for this call alone.
+    """
     tasks = plan(results)
+    if pool is not None and pool.fits(ctx):
+        return _collect(pool.outcomes(tasks, ctx, out_dir), len(tasks), progress)
     workers = max(1, min(workers or os.cpu_count() or 1, len(tasks) or 1))
-    outcomes = (_in_process(tasks, ctx, out_dir) if workers == 1
-                else _pooled(tasks, ctx, out_dir, workers))
+    with PayslipPool(ctx.template_dir, ctx.lang, workers) as own:
+        return _collect(own.outcomes(tasks, ctx, out_dir), len(tasks), progress)
+
+
+def _collect(outcomes: Iterable[Outcome], total: int,
+             progress: Progress | None) -> tuple[list[PayslipFile], list[Problem]]:
     done: dict[int, PayslipFile] = {}
     problems: dict[int, list[Problem]] = {}
     for count, (index, file, found) in enumerate(outcomes, start=1):
@@ -180,6 +220,6 @@ def render_all(results: Iterable[EmployeeResult], ctx: PayslipContext, out_dir: 
             done[index] = file
         problems[index] = found
         if progress:
-            progress(count, len(tasks))
+            progress(count, total)
     return ([done[i] for i in sorted(done)],
             [p for i in sorted(problems) for p in problems[i]])
