@@ -9,7 +9,7 @@ everything after it reads the snapshot, so ``compute_run`` can recompute a month
 from __future__ import annotations
 
 import hashlib
-import shutil
+import os
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -22,12 +22,13 @@ from engine.payslip.workers import PayslipPool, render_all
 from engine.period import Period, parse_month
 from engine.problems import Problem, Severity
 from engine.progress import Progress, Silent
-from engine.roster import Roster, load_roster
+from engine.roster import Roster, load_roster, parse_rows, read_rows
 from engine.rules.apply import compute
 from engine.rules.cases import run_cases
 from engine.rules.lines import PayrollResult, Status
 from engine.rules.loader import load_pack
 from engine.run import exports, manifest, tables
+from engine.run.summary import write_summary
 from engine.run.folder import INPUTS, RESULTS, atomic_write, prepare, sha256_file
 from engine.wecom.snapshot import Snapshot, load_snapshot
 
@@ -58,8 +59,9 @@ class RunOutcome(BaseModel):
 
 
 def run_id_for(month: str, *digests: str) -> str:
-    """A run id derived from its inputs, so the same inputs give the same id (and bytes)."""
-    text = "\n".join((month, *digests))
+    """A run id derived from its inputs and the engine version, so the same inputs give
+    the same id (and bytes) and a new engine release gives a new id."""
+    text = "\n".join((month, manifest.engine_version(), *digests))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -73,14 +75,27 @@ def preflight(pack) -> None:
 
 
 def copy_inputs(run_dir: Path, roster_path: Path, pack) -> dict[str, str]:
-    """Copy roster and every pack file into ``inputs/`` so the run recomputes offline."""
+    """Copy roster and every pack file into ``inputs/`` so the run recomputes offline.
+
+    Pack files keep their layout relative to each other, so ``extends: ../cn-default.yaml``
+    still resolves inside the copy.
+    """
     copies = {"roster": f"{INPUTS}/roster{roster_path.suffix.lower() or '.csv'}"}
     atomic_write(run_dir / copies["roster"], roster_path.read_bytes())
-    for index, source in enumerate((*pack.files, *pack.case_files)):
-        rel = f"{INPUTS}/rules/{Path(source).name}"
-        atomic_write(run_dir / rel, Path(source).read_bytes())
+    sources = [Path(f).resolve() for f in (*pack.files, *pack.case_files)]
+    root = Path(os.path.commonpath([f.parent for f in sources]))
+    for index, source in enumerate(sources):
+        rel = f"{INPUTS}/rules/{source.relative_to(root).as_posix()}"
+        atomic_write(run_dir / rel, source.read_bytes())
         copies["rules" if index == 0 else f"rules_{index}"] = rel
     return copies
+
+
+def load_inputs(run_dir: Path, copies: dict[str, str]) -> tuple[Roster, list[Problem], Any]:
+    """Roster and pack as copied into the run folder: what a recompute (and ``payroll
+    verify``) starts from. Problems name ``inputs/roster.csv:LINE``, not a local path."""
+    roster, problems = parse_rows(read_rows(run_dir / copies["roster"]), copies["roster"])
+    return roster, problems, load_pack(run_dir / copies["rules"])
 
 
 def write_results(run_dir: Path, result: PayrollResult, problems: Sequence[Problem],
@@ -106,18 +121,24 @@ def write_results(run_dir: Path, result: PayrollResult, problems: Sequence[Probl
     return summary
 
 
-def compute_run(run_dir: Path, snapshot: Snapshot, roster: Roster, pack, *, roster_path: Path,
+def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
                 company: str = DEFAULT_COMPANY, lang: str = "zh", workers: int | None = None,
                 template_dir: Path | None = None, encrypt_with: str | None = None,
                 extra_problems: Sequence[Problem] = (), progress: Progress | None = None,
                 pool: PayslipPool | None = None) -> RunOutcome:
-    """Everything after the fetch: compute, results, payslips, manifest."""
+    """Everything after the fetch: compute, results, payslips, manifest.
+
+    Roster and pack are copied into ``inputs/`` first and read back from there, so the
+    run is computed from exactly the files it keeps.
+    """
     progress = progress or Silent()
     period = snapshot.period
     copies = copy_inputs(run_dir, roster_path, pack)
-    run_id = run_id_for(period.month, snapshot.sha256, sha256_file(roster_path), pack.info.sha256)
+    roster, roster_problems, pack = load_inputs(run_dir, copies)
+    run_id = run_id_for(period.month, snapshot.sha256, sha256_file(run_dir / copies["roster"]),
+                        pack.info.sha256)
     result, problems = compute(pack, period, roster, snapshot.records, snapshot.leave_types)
-    problems = [*extra_problems, *snapshot.problems, *problems]
+    problems = [*extra_problems, *roster_problems, *snapshot.problems, *problems]
     ctx = PayslipContext(company=company, month=period.month, run_id=run_id, pack=pack.info,
                          snapshot_sha256=snapshot.sha256, lang=lang, encrypt_with=encrypt_with,
                          **({"template_dir": template_dir} if template_dir else {}))
@@ -129,10 +150,12 @@ def compute_run(run_dir: Path, snapshot: Snapshot, roster: Roster, pack, *, rost
     progress.finish()
     problems.extend(render_problems)
     summary = write_results(run_dir, result, problems, run_id, period)
+    write_summary(run_dir, result, problems, summary, company)
     payslip_rows = [{"userid": f.userid, "file": f.path, "sha256": f.sha256,
                      "size": str(f.size), "net": tables.dec(f.net)} for f in files]
     body = manifest.build(run_dir, run_id=run_id, month=period.month,
-                          extra={"inputs": copies, "pack": pack.info.model_dump(mode="json"),
+                          extra={"inputs": copies,
+                                 "pack": pack.info.model_dump(mode="json", exclude={"path"}),
                                  "snapshot_sha256": snapshot.sha256, "company": company,
                                  "lang": lang})
     manifest.write(run_dir, body, payslip_rows)
@@ -170,17 +193,17 @@ def run_month(month: str, roster_path: Path, rules_path: Path, run_dir: Path, *,
     period = parse_month(month, settings.tz)
     pack = load_pack(rules_path)
     preflight(pack)
-    roster, roster_problems = load_roster(roster_path)
+    roster, _problems = load_roster(roster_path)  # read again from its copy by compute_run
     prepare(run_dir, force=force)
     # payslip workers start now: their seconds of start-up overlap with the fetch
     with PayslipPool(template_dir or DEFAULT_TEMPLATES, lang, workers) as pool:
         # the fetch's problems are stored in the snapshot and come back with it
         run_fetch(settings, period.month, run_dir, roster.userids(), progress)
         snapshot = load_snapshot(run_dir)
-        return compute_run(run_dir, snapshot, roster, pack, roster_path=roster_path,
+        return compute_run(run_dir, snapshot, pack, roster_path=roster_path,
                            company=company or DEFAULT_COMPANY, lang=lang, workers=workers,
                            template_dir=template_dir, encrypt_with=encrypt_with,
-                           extra_problems=roster_problems, progress=progress, pool=pool)
+                           progress=progress, pool=pool)
 
 
 # --- the demo: the same path against a local simulator ---------------------------------

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.problems import Severity
-from engine.rules.lines import Category, EmployeeResult, LineItem, PackInfo, Status
+from engine.rules.lines import Category, EmployeeResult, LineItem, Status
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -81,6 +81,16 @@ class SummaryTotals(BaseModel):
     net: DecimalText
 
 
+class PackRef(BaseModel):
+    """The rule pack a run used, as exported (no local file path: exports are portable)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    version: str = ""
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
 class RunSummary(BaseModel):
     """``results/summary.json``: totals of a month; every number is a sum of line items."""
 
@@ -88,7 +98,7 @@ class RunSummary(BaseModel):
 
     month: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}$")
     run_id: str = Field(min_length=1)
-    pack: PackInfo
+    pack: PackRef
     employees: int = Field(ge=0)
     by_status: dict[Status, int]
     totals: SummaryTotals

@@ -57,6 +57,11 @@ def _code_amounts(emp: EmployeeResult) -> dict[str, Decimal]:
     return sums
 
 
+def department(emp: EmployeeResult) -> str:
+    """The employee's first WeCom department path, else the roster's ``department`` column."""
+    return emp.departments[0] if emp.departments else emp.roster.get("department", "")
+
+
 def employee_rows(result: PayrollResult) -> list[dict[str, str]]:
     """One row per roster employee; one extra column per code (amount, or quantity for
     time-bank and info codes)."""
@@ -66,7 +71,7 @@ def employee_rows(result: PayrollResult) -> list[dict[str, str]]:
         sums = _code_amounts(emp)
         row = {
             "userid": emp.userid, "name": emp.name, "status": emp.status.value,
-            "department": emp.departments[0] if emp.departments else emp.roster.get("department", ""),
+            "department": department(emp),
             "earnings": dec(emp.totals.earnings), "deductions": dec(emp.totals.deductions),
             "net": dec(emp.totals.net), "comp_hours": dec(emp.totals.comp_hours),
             "problems": str(len(emp.problems)),
@@ -100,7 +105,7 @@ def summary(result: PayrollResult, problems: list[Problem], run_id: str) -> dict
         severities[problem.severity.value] += 1
     return {
         "month": result.month, "run_id": run_id,
-        "pack": result.pack.model_dump(mode="json"),
+        "pack": result.pack.model_dump(mode="json", exclude={"path"}),
         "employees": len(result.employees), "by_status": dict(sorted(by_status.items())),
         "totals": {k: dec(v) for k, v in totals.items()},
         "by_category": {k: dec(v) for k, v in sorted(by_category.items())},

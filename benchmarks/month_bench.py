@@ -1,0 +1,189 @@
+"""A simulated month end to end: wall time per stage and peak memory.
+
+Runs ``engine.pipeline.demo_month`` (local WeCom simulator on loopback, fetch, compute,
+payslips, run folder) and then ``verify`` on the result, first for N/10 employees (the
+baseline) and then for N, each in its own process so peak memory is its own. Prints
+each stage's wall time and the per-employee cost of the large run as a ratio of the
+baseline's (1.0 = linear scaling). Timings on a shared machine are noisy.
+
+    .venv/bin/python benchmarks/month_bench.py --employees 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+class StageClock:
+    """A progress reporter that only records when each stage starts and finishes."""
+
+    def __init__(self) -> None:
+        self.marks: list[tuple[str, float, float | None]] = []
+
+    def start(self, stage: str, total: int) -> None:
+        self.finish()
+        self.marks.append((stage, time.monotonic(), None))
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+    def note(self, message: str) -> None:
+        pass
+
+    def finish(self, *_args) -> None:
+        if self.marks and self.marks[-1][2] is None:
+            stage, began, _ = self.marks[-1]
+            self.marks[-1] = (stage, began, time.monotonic())
+
+    def stages(self, began: float, ended: float) -> dict[str, float]:
+        """Seconds per reported stage; time outside any stage is ``(between stages)``."""
+        self.finish()
+        out: dict[str, float] = {}
+        for stage, start, stop in self.marks:
+            out[stage] = out.get(stage, 0.0) + ((stop or ended) - start)
+        out["(between stages)"] = max(0.0, (ended - began) - sum(out.values()))
+        return out
+
+
+# pipeline steps that report no progress of their own, timed by wrapping them in place
+STEPS = ("load_pack", "load_roster", "load_snapshot", "copy_inputs", "compute", "write_results",
+         "write_summary")
+
+
+def instrument(timings: dict[str, float]) -> None:
+    """Wrap the pipeline's step functions so each one's wall time is added to ``timings``."""
+    import functools
+
+    import engine.pipeline as pipeline
+
+    def timed(name, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            began = time.monotonic()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                timings[name] = timings.get(name, 0.0) + time.monotonic() - began
+        return wrapper
+
+    for name in STEPS:
+        if hasattr(pipeline, name):
+            setattr(pipeline, name, timed(name, getattr(pipeline, name)))
+    pipeline.manifest = _Timed(pipeline.manifest, timings)
+
+
+class _Timed:
+    """The manifest module with ``build``/``write`` timed as one step."""
+
+    def __init__(self, module, timings: dict[str, float]) -> None:
+        self._module, self._timings = module, timings
+
+    def __getattr__(self, name):
+        fn = getattr(self._module, name)
+        if name not in ("build", "write"):
+            return fn
+
+        def wrapper(*args, **kwargs):
+            began = time.monotonic()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self._timings["manifest"] = (self._timings.get("manifest", 0.0)
+                                             + time.monotonic() - began)
+        return wrapper
+
+
+def peak_mb() -> dict[str, float]:
+    """Peak resident memory of this process and of its largest child (ru_maxrss is KiB)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"self_mb": round(own, 1), "largest_child_mb": round(kids, 1)}
+
+
+def child(employees: int, month: str, workers: int | None, out_dir: Path) -> dict:
+    """One measured run (called in a fresh process)."""
+    from engine.pipeline import demo_month
+    from engine.run.verify import verify
+
+    clock = StageClock()
+    steps: dict[str, float] = {}
+    instrument(steps)
+    began = time.monotonic()
+    outcome = demo_month(out_dir, employees=employees, month=month, seed=1, workers=workers,
+                         progress=clock)
+    ran = time.monotonic()
+    report = verify(out_dir)
+    ended = time.monotonic()
+    stages = clock.stages(began, ran)
+    # steps ran inside "(between stages)" unless a stage was open around them
+    stages["(between stages)"] = max(0.0, stages["(between stages)"] - sum(steps.values()))
+    stages.update({f"  {name}": seconds for name, seconds in steps.items()})
+    stages["verify"] = ended - ran
+    return {"employees": employees, "payslips": outcome.payslips, "wall": ended - began,
+            "run": ran - began, "stages": stages, "verified": report.ok,
+            "differences": len(report.differences), **peak_mb()}
+
+
+def measure(employees: int, month: str, workers: int | None, keep: Path | None) -> dict:
+    with tempfile.TemporaryDirectory(prefix="month-bench-") as tmp:
+        out_dir = (keep or Path(tmp)) / f"run-{employees}"
+        cmd = [sys.executable, __file__, "--child", "--employees", str(employees),
+               "--month", month, "--out", str(out_dir)]
+        if workers:
+            cmd += ["--workers", str(workers)]
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if done.returncode:
+            raise SystemExit(f"run with {employees} employees failed:\n{done.stderr[-3000:]}")
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def show(result: dict) -> None:
+    print(f"\n{result['employees']} employees, {result['payslips']} payslips: "
+          f"{result['wall']:.1f} s wall (run {result['run']:.1f} s), verified="
+          f"{result['verified']} ({result['differences']} differences), peak memory "
+          f"{result['self_mb']} MB (largest child {result['largest_child_mb']} MB)")
+    for stage, seconds in result["stages"].items():
+        per = 1000 * seconds / result["employees"]
+        print(f"  {stage:<24} {seconds:8.2f} s  {per:8.2f} ms/employee")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--employees", type=int, default=10000)
+    parser.add_argument("--month", default="2026-10")
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--out", type=Path, default=None, help="keep run folders here")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(args.employees, args.month, args.workers, args.out)))
+        return 0
+    base_n = max(1, args.employees // 10)
+    base = measure(base_n, args.month, args.workers, args.out)
+    big = measure(args.employees, args.month, args.workers, args.out)
+    for result in (base, big):
+        show(result)
+    print(f"\nper-employee cost, {args.employees} vs {base_n} employees (1.0 = linear):")
+    for key in ("wall", *big["stages"]):
+        small = base[key] if key == "wall" else base["stages"].get(key, 0.0)
+        large = big[key] if key == "wall" else big["stages"][key]
+        if small > 0:
+            ratio = (large / args.employees) / (small / base_n)
+            print(f"  {key:<24} {ratio:6.2f}")
+    print(f"  {'peak memory':<24} {big['self_mb'] / max(base['self_mb'], 1):6.2f} "
+          "(absolute, not per employee)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,239 @@
+"""The finance summary of a run: ``results/summary.html`` and ``results/summary.pdf``.
+
+Written by the pipeline after the results tables and before the manifest, so both files
+are hashed with the rest of the run. ``build_view`` turns the compute result, the run's
+problems and ``summary.json`` into formatted text (totals by category, code and
+department, headcounts by status, overtime hours by department as inline SVG bars, every
+problem); the template does no arithmetic. The HTML is self-contained (stylesheet
+inlined, no scripts, no external files) and the PDF is rendered from the same HTML with
+a URL fetcher that serves nothing outside the template folder. No dates are written, so
+the same run gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import jinja2
+from pydantic import BaseModel, ConfigDict
+
+from engine.errors import ConfigError, RenderError
+from engine.money import fmt_money
+from engine.problems import Problem
+from engine.rules.lines import Category, EmployeeResult, PayrollResult
+from engine.run import tables
+from engine.run.folder import RESULTS, atomic_write
+from engine.run.schemas import RunSummary
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATE = "summary.html.j2"
+STYLESHEET = "summary.css"
+HTML_NAME = "summary.html"
+PDF_NAME = "summary.pdf"
+FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "DejaVu Sans")
+BAR_WIDTH = 300  # SVG user units of the longest bar
+_HOUR = Decimal(3600)
+_OT_KINDS = (("workday", "workday_over_sec"), ("restday", "restdays_over_sec"),
+             ("holiday", "holidays_over_sec"))
+_MONEY = (Category.EARNING, Category.DEDUCTION)
+
+
+class Row(BaseModel):
+    """One printed table row: a label and formatted cells."""
+
+    model_config = ConfigDict(frozen=True)
+
+    label: str
+    cells: tuple[str, ...]
+
+
+class Bar(BaseModel):
+    """One department's overtime bar: stacked segments (kind, x, width) in SVG units."""
+
+    model_config = ConfigDict(frozen=True)
+
+    department: str
+    segments: tuple[tuple[str, int, int], ...]
+    hours: tuple[str, ...]  # workday, rest day, holiday, total
+
+
+class SummaryView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    company: str
+    month: str
+    run_id: str
+    pack: str
+    pack_sha256: str
+    employees: str
+    totals: tuple[Row, ...]
+    by_status: tuple[Row, ...]
+    by_category: tuple[Row, ...]
+    by_code: tuple[Row, ...]
+    by_department: tuple[Row, ...]
+    bars: tuple[Bar, ...]
+    bar_width: int
+    problems: tuple[Problem, ...]
+    problem_counts: tuple[Row, ...]
+    css: str
+
+
+def _hours(seconds: int | Decimal) -> Decimal:
+    return Decimal(seconds) / _HOUR
+
+
+def _fmt_hours(value: Decimal) -> str:
+    return f"{value.quantize(Decimal('0.01')):,}"
+
+
+def _unit_names() -> dict[str, str]:
+    """Chinese unit names shared with the payslips (``h`` → 小时)."""
+    from engine.payslip.context import DEFAULT_TEMPLATES, load_labels
+
+    return dict(load_labels(DEFAULT_TEMPLATES, "zh").get("units", {}))
+
+
+def _code_rows(result: PayrollResult, units: dict[str, str]) -> tuple[Row, ...]:
+    """Per code: category, line count and the money sum (quantity sum for time/info codes)."""
+    first: dict[str, Any] = {}
+    count: dict[str, int] = defaultdict(int)
+    amount: dict[str, Decimal] = defaultdict(Decimal)
+    quantity: dict[str, Decimal] = defaultdict(Decimal)
+    for emp in result.employees:
+        for line in emp.lines:
+            first.setdefault(line.code, line)
+            count[line.code] += 1
+            amount[line.code] += line.amount
+            quantity[line.code] += line.quantity
+    rows = []
+    for code, line in first.items():
+        money = line.category in _MONEY
+        unit = units.get(line.unit, line.unit)
+        value = fmt_money(amount[code]) if money else f"{tables.dec(quantity[code])} {unit}"
+        rows.append(Row(label=code, cells=(line.label, line.category.value, str(count[code]),
+                                           value)))
+    return tuple(rows)
+
+
+def _department_rows(employees: Sequence[EmployeeResult]) -> tuple[Row, ...]:
+    """Per department (first WeCom department): headcount and the sums of line amounts."""
+    sums: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 3)
+    heads: dict[str, int] = defaultdict(int)
+    for emp in employees:
+        dept = tables.department(emp) or "—"
+        heads[dept] += 1
+        for line in emp.lines:
+            if line.category is Category.EARNING:
+                sums[dept][0] += line.amount
+            elif line.category is Category.DEDUCTION:
+                sums[dept][1] += line.amount
+        sums[dept][2] = sums[dept][0] + sums[dept][1]
+    return tuple(Row(label=dept, cells=(str(heads[dept]), *(fmt_money(v) for v in sums[dept])))
+                 for dept in sorted(heads))
+
+
+def overtime_by_department(employees: Iterable[EmployeeResult]) -> dict[str, list[Decimal]]:
+    """Overtime hours per department from the attendance records: workday, rest day, holiday."""
+    hours: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 3)
+    for emp in employees:
+        if emp.record is None:
+            continue
+        info = emp.record.overwork_info
+        dept = tables.department(emp) or "—"
+        for index, (_kind, field) in enumerate(_OT_KINDS):
+            hours[dept][index] += _hours(getattr(info, field))
+    return dict(sorted(hours.items()))
+
+
+def _bars(hours: dict[str, list[Decimal]]) -> tuple[Bar, ...]:
+    longest = max((sum(v) for v in hours.values()), default=Decimal(0))
+    bars = []
+    for dept, values in hours.items():
+        x, segments = 0, []
+        for (kind, _field), value in zip(_OT_KINDS, values):
+            width = int((value / longest * BAR_WIDTH).to_integral_value()) if longest else 0
+            if width:
+                segments.append((kind, x, width))
+                x += width
+        bars.append(Bar(department=dept, segments=tuple(segments),
+                        hours=tuple(_fmt_hours(v) for v in (*values, sum(values)))))
+    return tuple(bars)
+
+
+def build_view(result: PayrollResult, problems: Sequence[Problem], summary: dict[str, Any],
+               company: str, css: str = "") -> SummaryView:
+    """Everything the summary prints, formatted; ``summary`` is ``tables.summary()`` output."""
+    data = RunSummary.model_validate(summary)
+    return SummaryView(
+        company=company, month=data.month, run_id=data.run_id,
+        pack=f"{data.pack.name} {data.pack.version}".strip(), pack_sha256=data.pack.sha256,
+        employees=str(data.employees),
+        totals=tuple(Row(label=k, cells=(fmt_money(data.total(k)),))
+                     for k in ("earnings", "deductions", "net")),
+        by_status=tuple(Row(label=k.value, cells=(str(v),)) for k, v in data.by_status.items()),
+        by_category=tuple(Row(label=c.value, cells=(fmt_money(Decimal(data.by_category[c])),))
+                          for c in Category if c in data.by_category and c in _MONEY),
+        by_code=_code_rows(result, _unit_names()),
+        by_department=_department_rows(result.employees),
+        bars=_bars(overtime_by_department(result.employees)), bar_width=BAR_WIDTH,
+        problems=tuple(problems),
+        problem_counts=tuple(Row(label=k.value, cells=(str(v),))
+                             for k, v in data.problems.items()),
+        css=css,
+    )
+
+
+def _environment(template_dir: Path) -> jinja2.Environment:
+    if not (template_dir / TEMPLATE).is_file():
+        raise ConfigError(f"summary template {TEMPLATE} not found in {template_dir}")
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(template_dir)),
+                              autoescape=True, undefined=jinja2.StrictUndefined,
+                              keep_trailing_newline=True)
+
+
+def render_html(view: SummaryView, template_dir: Path = TEMPLATE_DIR) -> str:
+    try:
+        return _environment(template_dir).get_template(TEMPLATE).render(v=view)
+    except jinja2.TemplateError as exc:
+        raise RenderError(f"finance summary template failed: {exc}") from exc
+
+
+def render_pdf(html: str, template_dir: Path = TEMPLATE_DIR) -> bytes:
+    """The summary PDF; only files inside ``template_dir`` can ever be fetched."""
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+
+    from engine.payslip.fonts import check_glyphs, coverage
+    from engine.payslip.pdf import TemplateFetcher
+
+    check_glyphs(html, coverage(FONTS), "finance summary")
+    fetcher = TemplateFetcher(template_dir)
+    try:
+        document = weasyprint.HTML(string=html, base_url=template_dir.resolve().as_uri() + "/",
+                                   url_fetcher=fetcher)
+        return document.write_pdf(font_config=FontConfiguration(), full_fonts=False)
+    except Exception as exc:  # WeasyPrint raises many unrelated types
+        raise RenderError(f"finance summary PDF failed: {exc}") from exc
+
+
+def summary_html(result: PayrollResult, problems: Sequence[Problem], summary: dict[str, Any],
+                 company: str, template_dir: Path = TEMPLATE_DIR) -> str:
+    css_path = template_dir / STYLESHEET
+    try:
+        css = css_path.read_text("utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {css_path}: {exc.strerror or exc}") from exc
+    return render_html(build_view(result, problems, summary, company, css), template_dir)
+
+
+def write_summary(run_dir: Path, result: PayrollResult, problems: Sequence[Problem],
+                  summary: dict[str, Any], company: str,
+                  template_dir: Path = TEMPLATE_DIR) -> list[Path]:
+    """Write ``results/summary.html`` and ``results/summary.pdf``; returns both paths."""
+    html = summary_html(result, problems, summary, company, template_dir)
+    results = run_dir / RESULTS
+    return [atomic_write(results / HTML_NAME, html),
+            atomic_write(results / PDF_NAME, render_pdf(html, template_dir))]

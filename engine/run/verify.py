@@ -1,0 +1,364 @@
+"""``payroll verify``: prove a finished run folder from its own evidence.
+
+Reads a run folder months later and trusts none of its results. Every file is checked
+against ``manifest.json`` (missing, extra, changed) and every payslip against
+``manifest.csv``; the rule pack copy must hash to the pack identity the run recorded; then
+the month is recomputed offline from ``snapshot/`` and ``inputs/`` and every line, total
+and count is compared with ``results/`` and with the data embedded in each payslip PDF.
+The answer is a list of precise differences, empty when the folder proves itself.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path, PurePosixPath
+from typing import Any, Sequence
+
+from pydantic import BaseModel, ConfigDict
+
+from engine.errors import PayrollError
+from engine.problems import Problem
+from engine.progress import Progress, Silent
+from engine.rules.lines import EmployeeResult, PayrollResult, Status
+from engine.run import tables
+from engine.run.compare import (EMPLOYEES_CSV, LINES_CSV, LINES_PARQUET, PROBLEMS_CSV,
+                                SUMMARY_HTML, SUMMARY_JSON, TRACES_JSONL, Difference,
+                                compare_employees, compare_lines, compare_payslip,
+                                compare_problems, compare_summary, compare_traces, difference,
+                                read_csv)
+from engine.run.folder import MANIFEST, MANIFEST_CSV, list_files, sha256_file
+
+__all__ = ["Difference", "VerifyReport", "verify"]
+
+
+class VerifyReport(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    run_dir: str
+    run_id: str = ""
+    month: str = ""
+    checked: dict[str, int] = {}
+    differences: tuple[Difference, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+    def __str__(self) -> str:
+        counts = ", ".join(f"{n} {what}" for what, n in self.checked.items())
+        head = f"run {self.run_id or '?'} ({self.month or '?'}) in {self.run_dir}: checked {counts}"
+        if self.ok:
+            return f"OK {head}; no differences"
+        body = "\n".join(f"  {d}" for d in self.differences)
+        return f"FAILED {head}; {len(self.differences)} difference(s):\n{body}"
+
+
+# --- files ------------------------------------------------------------------------------
+
+
+def inside(run_dir: Path, path: Path) -> bool:
+    """A path named by a manifest stays inside the run folder: relative, no ``..``.
+
+    (Textual on purpose: resolving every one of tens of thousands of paths is slow, and
+    the files themselves are found by walking the folder, which never leaves it.)"""
+    try:
+        rel = PurePosixPath(path.relative_to(run_dir).as_posix())
+    except ValueError:
+        return False
+    return not rel.is_absolute() and ".." not in rel.parts and rel.parts != ()
+
+
+def check_files(run_dir: Path, manifest: dict[str, Any]) -> list[Difference]:
+    """Every file listed with the right hash and size, and no file that is not listed."""
+    listed = {e["path"]: e for e in manifest.get("files", [])}
+    present = set(list_files(run_dir))
+    out = [difference("manifest", path, "listed path is outside the run folder")
+           for path in sorted(listed) if not inside(run_dir, run_dir / path)]
+    listed = {path: e for path, e in listed.items() if inside(run_dir, run_dir / path)}
+    out += [difference("missing_file", path, "listed in manifest.json but missing")
+            for path in sorted(set(listed) - present)]
+    out += [difference("extra_file", path, "present but not listed in manifest.json")
+            for path in sorted(present - set(listed))]
+    for path in sorted(set(listed) & present):
+        entry, file = listed[path], run_dir / path
+        size, digest = file.stat().st_size, sha256_file(file)
+        if digest != entry["sha256"]:
+            out.append(difference("changed_file", path, "sha256 differs from manifest.json",
+                                  expected=entry["sha256"], found=digest))
+        if size != entry["size"]:
+            out.append(difference("changed_file", path, "size differs from manifest.json",
+                                  expected=entry["size"], found=size))
+    return out
+
+
+def check_payslip_index(run_dir: Path, manifest: dict[str, Any],
+                        rows: Sequence[dict[str, str]]) -> list[Difference]:
+    """``manifest.csv`` rows agree with the files and with ``manifest.json``."""
+    listed = {e["path"]: e for e in manifest.get("files", [])}
+    out = []
+    for row in rows:
+        path, who = row.get("file", ""), row.get("userid", "")
+        file = run_dir / path
+        if not inside(run_dir, file):
+            out.append(difference("manifest", MANIFEST_CSV, "payslip path is outside the run "
+                                  "folder", userid=who, found=path))
+            continue
+        if not path or not file.is_file():
+            out.append(difference("missing_file", path or MANIFEST_CSV, "payslip listed in "
+                                  "manifest.csv is missing", userid=who))
+            continue
+        digest, size = sha256_file(file), str(file.stat().st_size)
+        if digest != row.get("sha256"):
+            out.append(difference("changed_file", path, "sha256 differs from manifest.csv",
+                                  userid=who, expected=row.get("sha256", ""), found=digest))
+        if size != row.get("size"):
+            out.append(difference("changed_file", path, "size differs from manifest.csv",
+                                  userid=who, expected=row.get("size", ""), found=size))
+        if path in listed and listed[path]["sha256"] != row.get("sha256"):
+            out.append(difference("manifest", MANIFEST_CSV, "manifest.csv and manifest.json give "
+                                  "different sha256 for this payslip", userid=who,
+                                  expected=listed[path]["sha256"], found=row.get("sha256", "")))
+    return out
+
+
+# --- recompute --------------------------------------------------------------------------
+
+
+class Recomputed(BaseModel):
+    """The month as the folder's own evidence computes it."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    result: PayrollResult
+    problems: tuple[Problem, ...]  # roster, snapshot and compute problems (not render/fetch)
+    run_id: str
+    snapshot_sha256: str
+    pack_sha256: str
+
+
+def _input_path(run_dir: Path, manifest: dict[str, Any], key: str, pattern: str) -> Path:
+    rel = manifest.get("inputs", {}).get(key)
+    if rel:
+        if not inside(run_dir, run_dir / rel):
+            raise FileNotFoundError(f"{rel} is outside the run folder")
+        return run_dir / rel
+    found = sorted((run_dir / "inputs").glob(pattern))
+    if not found:
+        raise FileNotFoundError(f"inputs/{pattern} not found")
+    return found[0]
+
+
+def recompute(run_dir: Path, manifest: dict[str, Any]) -> Recomputed:
+    """Load snapshot, roster copy and pack copy from the folder and compute the month."""
+    from engine.pipeline import load_inputs, run_id_for
+    from engine.rules.apply import compute
+    from engine.wecom.snapshot import load_snapshot
+
+    copies = {"roster": _input_path(run_dir, manifest, "roster", "roster.*"),
+              "rules": _input_path(run_dir, manifest, "rules", "rules/*.yaml")}
+    roster, roster_problems, pack = load_inputs(
+        run_dir, {k: v.relative_to(run_dir).as_posix() for k, v in copies.items()})
+    snapshot = load_snapshot(run_dir)
+    result, problems = compute(pack, snapshot.period, roster, snapshot.records,
+                               snapshot.leave_types)
+    run_id = run_id_for(snapshot.period.month, snapshot.sha256, sha256_file(copies["roster"]),
+                        pack.info.sha256)
+    return Recomputed(result=result, problems=(*roster_problems, *snapshot.problems, *problems),
+                      run_id=run_id, snapshot_sha256=snapshot.sha256,
+                      pack_sha256=pack.info.sha256)
+
+
+def check_identity(manifest: dict[str, Any], again: Recomputed) -> list[Difference]:
+    """Pack copy, snapshot and run id are the ones the run recorded."""
+    checks = (
+        ("pack", manifest.get("inputs", {}).get("rules", "inputs/rules"),
+         "rule pack copy does not hash to the pack the run used",
+         manifest.get("pack", {}).get("sha256", ""), again.pack_sha256),
+        ("snapshot", "snapshot/", "snapshot does not hash to the run's snapshot sha256",
+         manifest.get("snapshot_sha256", ""), again.snapshot_sha256),
+        ("run_id", MANIFEST, "run id does not follow from the inputs",
+         manifest.get("run_id", ""), again.run_id),
+        ("month", MANIFEST, "month differs from the snapshot's", manifest.get("month", ""),
+         again.result.month),
+    )
+    return [difference(kind, file, message, expected=want, found=got)
+            for kind, file, message, want, got in checks if want != got]
+
+
+# --- payslips ---------------------------------------------------------------------------
+
+
+def _check_payslip(run_dir: Path, emp: EmployeeResult, row: dict[str, str], *, run_id: str,
+                   month: str, pack_sha256: str) -> list[Difference]:
+    from engine.payslip.pdf import embedded_data
+
+    out = []
+    if row.get("net") != tables.dec(emp.totals.net):
+        out.append(difference("payslip", MANIFEST_CSV, "net differs", userid=emp.userid,
+                              expected=tables.dec(emp.totals.net), found=row.get("net", "")))
+    path = run_dir / row.get("file", "")
+    if not inside(run_dir, path) or not path.is_file():
+        return out  # reported by check_payslip_index
+    try:
+        data = embedded_data(path)
+    except PayrollError as exc:
+        return out + [difference("payslip", row["file"], f"embedded data unreadable: {exc}",
+                                 userid=emp.userid)]
+    return out + compare_payslip(data, emp, row["file"], run_id=run_id, month=month,
+                                 pack_sha256=pack_sha256)
+
+
+def check_payslips(run_dir: Path, result: PayrollResult, rows: Sequence[dict[str, str]], *,
+                   run_id: str, pack_sha256: str, progress: Progress,
+                   unrendered: frozenset[str] = frozenset()) -> list[Difference]:
+    """Each payable employee has a payslip whose embedded data equals the recomputation;
+    ``unrendered`` are employees whose payslip failed with an error listed in problems.csv."""
+    by_user = {r.get("userid", ""): r for r in rows}
+    ok = [e for e in result.employees if e.status is Status.OK]
+    out = [difference("payslip", MANIFEST_CSV, "payslip for an employee who is not payable",
+                      userid=u) for u in sorted(set(by_user) - {e.userid for e in ok})]
+    progress.start("verify payslips", len(ok))
+    for emp in ok:
+        progress.advance(1)
+        row = by_user.get(emp.userid)
+        if row is not None:
+            out += _check_payslip(run_dir, emp, row, run_id=run_id, month=result.month,
+                                  pack_sha256=pack_sha256)
+        elif emp.userid not in unrendered:
+            out.append(difference("payslip", MANIFEST_CSV, "payslip is missing",
+                                  userid=emp.userid))
+    progress.finish()
+    return out
+
+
+# --- the whole folder -------------------------------------------------------------------
+
+
+def _problems_from_rows(rows: Sequence[dict[str, str]]) -> list[Problem]:
+    return [Problem.model_validate(row) for row in rows]
+
+
+def check_summary_html(run_dir: Path, manifest: dict[str, Any], again: Recomputed,
+                       summary: dict[str, Any], problem_rows: Sequence[dict[str, str]]
+                       ) -> list[Difference]:
+    """The finance summary page is the one the recomputed month and problems.csv give."""
+    from engine.run.summary import summary_html
+
+    path = run_dir / SUMMARY_HTML
+    if not path.is_file():
+        return []
+    try:
+        html = summary_html(again.result, _problems_from_rows(problem_rows), summary,
+                            manifest.get("company", ""))
+    except (PayrollError, ValueError) as exc:
+        return [difference("summary", SUMMARY_HTML, f"cannot rebuild the finance summary: {exc}")]
+    if html != path.read_text("utf-8"):
+        return [difference("summary", SUMMARY_HTML, "finance summary page differs from the one the "
+                           "recomputed month gives")]
+    return []
+
+
+def _read_parquet(path: Path) -> list[dict[str, str]]:
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path).to_pylist()
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+_READERS = (("lines", LINES_CSV, lambda p: read_csv(p)[1]),
+            ("employees", EMPLOYEES_CSV, lambda p: read_csv(p)[1]),
+            ("problems", PROBLEMS_CSV, lambda p: read_csv(p)[1]),
+            ("payslips", MANIFEST_CSV, lambda p: read_csv(p)[1]),
+            ("parquet", LINES_PARQUET, _read_parquet),
+            ("traces", TRACES_JSONL, _read_jsonl),
+            ("summary", SUMMARY_JSON, lambda p: json.loads(p.read_text("utf-8"))))
+
+
+def _read_results(run_dir: Path) -> tuple[dict[str, Any], list[Difference]]:
+    """The result files as found; unreadable ones become differences."""
+    found: dict[str, Any] = {}
+    out = []
+    for key, rel, reader in _READERS:
+        try:
+            found[key] = reader(run_dir / rel)
+        except (OSError, ValueError, csv.Error) as exc:  # pyarrow's errors are ValueError/OSError
+            found[key] = None  # reported once here; its comparisons are skipped
+            out.append(difference("unreadable", rel, f"cannot read: {exc}"))
+    return found, out
+
+
+def _compare_tables(again: Recomputed, run_id: str, found: dict[str, Any]
+                    ) -> list[Difference]:
+    result = again.result
+    expected_summary = tables.summary(result, list(again.problems), run_id)
+    line_rows = tables.line_rows(result)
+    checks = (
+        ("lines", lambda rows: compare_lines(line_rows, rows)),
+        ("parquet", lambda rows: compare_lines(line_rows, rows, LINES_PARQUET)),
+        ("traces", lambda rows: compare_traces(result.employees, rows)),
+        ("employees", lambda rows: compare_employees(tables.employee_rows(result), rows)),
+        ("problems", lambda rows: compare_problems(again.problems, rows)),
+        ("summary", lambda data: compare_summary(expected_summary, data,
+                                                 found["problems"] or [])),
+    )
+    out: list[Difference] = []
+    for key, check in checks:
+        if found[key] is not None:
+            out += check(found[key])
+    return out
+
+
+def _compare_results(run_dir: Path, manifest: dict[str, Any], again: Recomputed,
+                     found: dict[str, Any], progress: Progress) -> list[Difference]:
+    run_id = manifest.get("run_id", "")
+    out = _compare_tables(again, run_id, found)
+    if found["summary"] is not None and found["problems"] is not None:
+        summary_now = {**tables.summary(again.result, list(again.problems), run_id),
+                       "problems": found["summary"].get("problems", {})}
+        out += check_summary_html(run_dir, manifest, again, summary_now, found["problems"])
+    unrendered = frozenset(r.get("userid", "") for r in found["problems"] or []
+                           if r.get("stage") == "payslip" and r.get("severity") == "error")
+    out += check_payslips(run_dir, again.result, found["payslips"] or [], run_id=run_id,
+                          pack_sha256=manifest.get("pack", {}).get("sha256", ""),
+                          progress=progress, unrendered=unrendered)
+    return out
+
+
+def _read_manifest(run_dir: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((run_dir / MANIFEST).read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def verify(run_dir: Path, progress: Progress | None = None) -> VerifyReport:
+    """Check a finished run folder against its manifest and against a recomputation."""
+    progress = progress or Silent()
+    manifest = _read_manifest(run_dir)
+    if manifest is None:
+        return VerifyReport(run_dir=str(run_dir), differences=(difference(
+            "manifest", MANIFEST, "missing or unreadable: not a finished run folder"),))
+    out = check_files(run_dir, manifest)
+    found, unreadable = _read_results(run_dir)
+    out += unreadable + check_payslip_index(run_dir, manifest, found["payslips"] or [])
+    progress.note("recomputing the month from snapshot/ and inputs/")
+    try:
+        again = recompute(run_dir, manifest)
+    except (PayrollError, OSError) as exc:
+        out.append(difference("recompute", "inputs/", f"cannot recompute the month: {exc}"))
+        again = None
+    if again is not None:
+        out += check_identity(manifest, again)
+        out += _compare_results(run_dir, manifest, again, found, progress)
+    lines = again and sum(len(e.lines) for e in again.result.employees)
+    checked = {"files": len(manifest.get("files", [])), "lines": lines or 0,
+               "employees": len(again.result.employees) if again else 0,
+               "payslips": len(found["payslips"] or [])}
+    return VerifyReport(run_dir=str(run_dir), run_id=manifest.get("run_id", ""),
+                        month=manifest.get("month", ""), checked=checked,
+                        differences=tuple(out))

@@ -1,0 +1,146 @@
+"""Exports of a small fixed month against golden files, and XLSX/Parquet against the CSV.
+
+``UPDATE_GOLDEN=1 pytest tests/run/test_exports.py`` rewrites the golden files after an
+intended change; review the diff before committing them.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import json
+import os
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from engine.rules.lines import Category
+from engine.run import exports, tables
+
+from run_samples import RUN_ID, write_tables
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+
+
+def check_golden(name: str, data: bytes) -> None:
+    path = GOLDEN / name
+    if UPDATE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return
+    assert path.is_file(), f"golden file {name} missing: run with UPDATE_GOLDEN=1"
+    want = path.read_bytes()
+    if want != data:
+        delta = difflib.unified_diff(want.decode("utf-8").splitlines(),
+                                     data.decode("utf-8").splitlines(),
+                                     f"golden/{name}", "now", lineterm="", n=1)
+        pytest.fail(f"{name} differs from its golden file (UPDATE_GOLDEN=1 to accept):\n"
+                    + "\n".join(list(delta)[:60]))
+
+
+def rows_of(data: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
+
+
+SMALL_FILES = ("line_items.csv", "employees.csv", "problems.csv", "summary.json")
+
+
+@pytest.mark.parametrize("name", SMALL_FILES)
+def test_small_month_matches_golden(sample, tmp_path, name):
+    write_tables(tmp_path, *sample)
+    check_golden(f"small/{name}", (tmp_path / "results" / name).read_bytes())
+
+
+def test_writers_are_deterministic(sample, tmp_path):
+    write_tables(tmp_path / "a", *sample)
+    write_tables(tmp_path / "b", *sample)
+    for name in SMALL_FILES:
+        assert (tmp_path / "a/results" / name).read_bytes() == \
+            (tmp_path / "b/results" / name).read_bytes()
+
+
+def test_csv_amounts_add_up_to_the_summary(sample, tmp_path):
+    summary = write_tables(tmp_path, *sample)
+    lines = rows_of((tmp_path / "results/line_items.csv").read_bytes())
+    for category in (Category.EARNING, Category.DEDUCTION):
+        total = sum((Decimal(r["amount"]) for r in lines if r["category"] == category.value),
+                    Decimal(0))
+        assert Decimal(summary["by_category"][category.value]) == total
+    employees = rows_of((tmp_path / "results/employees.csv").read_bytes())
+    net = sum((Decimal(r["net"]) for r in employees), Decimal(0))
+    assert Decimal(summary["totals"]["net"]) == net
+
+
+def xlsx_of(result, problems) -> bytes:
+    lines, employees = tables.line_rows(result), tables.employee_rows(result)
+    columns = tables.EMPLOYEE_COLUMNS + tuple(tables.codes_in_order(result))
+    summary = tables.summary(result, problems, RUN_ID)
+    return exports.xlsx_bytes(tables.workbook_sheets(result, lines, employees, columns, summary),
+                              created="2026-10-31T00:00:00")
+
+
+def test_xlsx_opens_and_its_totals_equal_the_csv(sample, tmp_path):
+    from openpyxl import load_workbook
+
+    result, problems = sample
+    write_tables(tmp_path, result, problems)
+    path = tmp_path / "payroll.xlsx"
+    path.write_bytes(xlsx_of(result, problems))
+    book = load_workbook(path, data_only=True)
+    lines = rows_of((tmp_path / "results/line_items.csv").read_bytes())
+    for category in Category:
+        sheet = book[category.value]
+        header = [c.value for c in sheet[1]]
+        amounts = [Decimal(str(row[header.index("amount")]))
+                   for row in sheet.iter_rows(min_row=2, values_only=True)]
+        csv_amounts = [Decimal(r["amount"]) for r in lines if r["category"] == category.value]
+        assert sorted(amounts) == sorted(csv_amounts)
+    summary = {k: v for k, v in book["summary"].iter_rows(min_row=2, values_only=True)}
+    employees = rows_of((tmp_path / "results/employees.csv").read_bytes())
+    for key in ("earnings", "deductions", "net"):
+        csv_total = sum((Decimal(r[key]) for r in employees), Decimal(0))
+        assert Decimal(str(summary[f"total.{key}"])) == csv_total
+    sheet = book["employees"]
+    header = [c.value for c in sheet[1]]
+    nets = [Decimal(str(r[header.index("net")])) for r in sheet.iter_rows(min_row=2,
+                                                                           values_only=True)]
+    assert sum(nets, Decimal(0)) == sum((Decimal(r["net"]) for r in employees), Decimal(0))
+
+
+def test_xlsx_bytes_are_deterministic(sample):
+    assert xlsx_of(*sample) == xlsx_of(*sample)
+
+
+def test_parquet_holds_the_csv_rows_as_text(sample):
+    import pyarrow.parquet as pq
+
+    result, _ = sample
+    rows = tables.line_rows(result)
+    table = pq.read_table(io.BytesIO(exports.parquet_bytes(rows, tables.LINE_COLUMNS)))
+    assert table.column_names == list(tables.LINE_COLUMNS)
+    assert table.to_pylist() == rows
+
+
+DEMO_FILES = ("line_items.csv", "employees.csv", "problems.csv", "summary.json")
+
+
+@pytest.mark.parametrize("name", DEMO_FILES)
+def test_simulated_month_matches_golden(demo_run, name):
+    check_golden(f"demo5/{name}", ((demo_run / "results" / name).read_bytes()))
+
+
+def test_simulated_month_xlsx_totals_equal_csv(demo_run):
+    from openpyxl import load_workbook
+
+    book = load_workbook(demo_run / "results/payroll.xlsx", data_only=True)
+    summary = {k: v for k, v in book["summary"].iter_rows(min_row=2, values_only=True)}
+    employees = rows_of((demo_run / "results/employees.csv").read_bytes())
+    for key in ("earnings", "deductions", "net"):
+        assert Decimal(str(summary[f"total.{key}"])) == sum(
+            (Decimal(r[key]) for r in employees), Decimal(0))
+    data = json.loads((demo_run / "results/summary.json").read_text("utf-8"))
+    assert {k: Decimal(str(v)) for k, v in summary.items() if k.startswith("total.")} == {
+        f"total.{k}": Decimal(v) for k, v in data["totals"].items()}

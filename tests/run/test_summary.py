@@ -1,0 +1,169 @@
+"""The finance summary: its printed numbers equal the line items to the fen."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import subprocess
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from engine.run import tables
+from engine.run.summary import BAR_WIDTH, render_pdf, summary_html, write_summary
+
+from run_samples import RUN_ID, write_tables
+
+COMPANY = "示例科技有限公司"
+
+
+def money(value: Decimal) -> str:
+    return format(value, ",.2f")
+
+
+def csv_rows(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(path.read_text("utf-8"), newline="")))
+
+
+def pdf_text(path: Path) -> str:
+    out = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                         check=True, timeout=60).stdout.decode("utf-8")
+    return re.sub(r"[ \t]+", " ", out)
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    from run_samples import sample_result
+
+    run_dir = tmp_path_factory.mktemp("summary")
+    result, problems = sample_result()
+    summary = write_tables(run_dir, result, problems)
+    paths = write_summary(run_dir, result, problems, summary, COMPANY)
+    return run_dir, paths, result, problems, summary
+
+
+def expected_sums(run_dir: Path):
+    """Sums straight from the CSV exports, independent of the summary code."""
+    lines = csv_rows(run_dir / "results/line_items.csv")
+    dept = {r["userid"]: r["department"] for r in csv_rows(run_dir / "results/employees.csv")}
+    by_code: dict[str, Decimal] = defaultdict(Decimal)
+    by_cat: dict[str, Decimal] = defaultdict(Decimal)
+    by_dept: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 2)
+    for r in lines:
+        amount = Decimal(r["amount"])
+        by_code[r["code"]] += amount
+        by_cat[r["category"]] += amount
+        if r["category"] in ("earning", "deduction"):
+            by_dept[dept[r["userid"]]][r["category"] == "deduction"] += amount
+    return lines, by_code, by_cat, by_dept
+
+
+def test_writes_html_and_pdf_into_results(written):
+    run_dir, paths, *_ = written
+    assert paths == [run_dir / "results/summary.html", run_dir / "results/summary.pdf"]
+    assert paths[1].read_bytes().startswith(b"%PDF-")
+
+
+def test_pdf_numbers_equal_line_item_sums_to_the_fen(written):
+    run_dir, paths, *_ = written
+    text = pdf_text(paths[1])
+    lines, by_code, by_cat, by_dept = expected_sums(run_dir)
+    money_codes = {r["code"] for r in lines if r["category"] in ("earning", "deduction")}
+    for code in money_codes:
+        assert re.search(rf"^ ?{code} .* {re.escape(money(by_code[code]))}$", text, re.M), code
+    earn, ded = by_cat["earning"], by_cat["deduction"]
+    assert re.search(rf"Earnings {re.escape(money(earn))}$", text, re.M)
+    assert re.search(rf"Deductions {re.escape(money(ded))}$", text, re.M)
+    assert re.search(rf"实发合计 Net pay {re.escape(money(earn + ded))}$", text, re.M)
+    for dept, (e, d) in by_dept.items():
+        row = " ".join(money(v) for v in (e, d, e + d))
+        assert re.search(rf"^ ?{re.escape(dept)} \d+ {re.escape(row)}$", text, re.M), dept
+
+
+def test_headcounts_and_every_problem_are_printed(written):
+    run_dir, paths, result, problems, _ = written
+    text = pdf_text(paths[1])
+    statuses = defaultdict(int)
+    for emp in result.employees:
+        statuses[emp.status.value] += 1
+    for status, count in statuses.items():
+        assert re.search(rf"{status} {count}$", text, re.M)
+    for p in problems:
+        assert re.search(rf"{p.severity.value} {p.stage} {p.code} {p.userid}", text), p.code
+
+
+def test_overtime_chart_bars_follow_the_records(written):
+    run_dir, paths, result, *_ = written
+    html = paths[0].read_text("utf-8")
+    hours: dict[str, Decimal] = defaultdict(Decimal)
+    for emp in result.employees:
+        o = emp.record.overwork_info
+        secs = o.workday_over_sec + o.restdays_over_sec + o.holidays_over_sec
+        hours[tables.department(emp)] += Decimal(secs) / 3600
+    rows = re.findall(r"<tr><td>([^<]+)</td>\s*<td class=\"bar\"><svg[^>]*>(.*?)</svg>", html, re.S)
+    widths = {dept: sum(int(w) for w in re.findall(r'width="(\d+)"', svg)) for dept, svg in rows}
+    longest = max(hours.values())
+    assert set(widths) == set(hours)
+    for dept, total in hours.items():
+        assert abs(widths[dept] - total / longest * BAR_WIDTH) <= 3  # per-segment rounding
+    text = pdf_text(paths[1])
+    for dept, total in hours.items():
+        assert re.search(rf"{re.escape(dept)} .*{re.escape(money(total))}$", text, re.M)
+
+
+def test_html_is_self_contained_and_escaped(written):
+    html = written[1][0].read_text("utf-8")
+    assert "<script" not in html.lower()
+    assert not re.search(r"\b(src|href)\s*=", html)
+    assert not re.search(r"url\(", html)
+    assert "&lt;b&gt;45000 s&lt;/b&gt;" in html and "<b>45000" not in html
+
+
+def test_fonts_are_the_cjk_chain_and_embedded(written):
+    out = subprocess.run(["pdffonts", str(written[1][1])], capture_output=True, text=True,
+                         check=True, timeout=60).stdout.splitlines()[2:]
+    assert out and all(" yes " in row for row in out)
+    assert any("WenQuanYi" in row for row in out)
+
+
+def test_same_run_gives_the_same_bytes(written, tmp_path):
+    run_dir, paths, result, problems, summary = written
+    again = write_summary(tmp_path, result, problems, summary, COMPANY)
+    assert [p.read_bytes() for p in again] == [p.read_bytes() for p in paths]
+
+
+def _png(path: Path, colour: str) -> Path:
+    from PIL import Image
+
+    Image.new("RGB", (4, 4), colour).save(path, format="PNG")
+    return path
+
+
+def test_pdf_fetches_nothing_outside_the_template_folder(tmp_path, sample):
+    (tmp_path / "templates").mkdir()
+    inside = _png(tmp_path / "templates" / "logo.png", "blue")
+    secret = _png(tmp_path / "secret.png", "red")
+    html = summary_html(*sample, tables.summary(*sample, RUN_ID), COMPANY)
+    tags = "".join(f'<img src="{url}">' for url in (
+        secret.as_uri(), "http://127.0.0.1:9/x.png", "../secret.png", "logo.png"))
+    pdf = render_pdf(html.replace("</body>", tags + "</body>"), tmp_path / "templates")
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        images = [pikepdf.PdfImage(x) for page in doc.pages for x in page.get_images().values()]
+        pixels = [image.as_pil_image().convert("RGB").getpixel((0, 0)) for image in images]
+    assert inside.is_file() and pixels == [(0, 0, 255)]  # only the template folder's own logo
+
+
+def test_demo_run_has_a_summary_matching_its_line_items(demo_run):
+    pdf = demo_run / "results/summary.pdf"
+    if not pdf.is_file():
+        pytest.skip("the pipeline does not write the finance summary yet")
+    text = pdf_text(pdf)
+    _lines, by_code, by_cat, _ = expected_sums(demo_run)
+    assert re.search(rf"Earnings {re.escape(money(by_cat['earning']))}$", text, re.M)
+    for code, total in by_code.items():
+        if total:
+            assert re.search(rf"^ ?{code} .* {re.escape(money(total))}$", text, re.M), code
