@@ -13,26 +13,9 @@ from engine.payslip.context import DEFAULT_TEMPLATES, PayslipContext
 from engine.problems import warning
 from engine.rules.lines import (Category, EmployeeResult, LineItem, PackInfo, ParamUse, Status,
                                 Totals, Trace)
+from engine.wecom.example import EXAMPLE_RECORD
 from engine.wecom.models import MonthRecord
 
-RECORD = {
-    "base_info": {"record_type": 1, "name": "张三", "name_ex": "Three Zhang",
-                  "departs_name": "有家企业/realempty;有家企业;有家企业/部门A4",
-                  "rule_info": {"groupid": 10, "groupname": "规则测试"}, "acctid": "ZhangSan"},
-    "summary_info": {"except_days": 3, "regular_work_sec": 31, "standard_work_sec": 29040,
-                     "work_days": 3, "rest_days": 0},
-    "exception_infos": [{"count": 2, "duration": 28920, "exception": 4},
-                        {"count": 1, "duration": 60, "exception": 1},
-                        {"count": 1, "duration": 60, "exception": 2}],
-    "sp_items": [{"count": 0, "duration": 0, "time_type": 0, "type": 100, "vacation_id": 0,
-                  "name": "外勤次数"},
-                 {"count": 1, "duration": 0, "time_type": 0, "type": 1, "vacation_id": 2,
-                  "name": "年假"}],
-    "overwork_info": {"workday_over_sec": 54000, "restdays_over_sec": 205560,
-                      "workdays_over_as_vacation": 0, "workdays_over_as_money": 54000,
-                      "restdays_over_as_vacation": 0, "restdays_over_as_money": 172800,
-                      "holidays_over_as_vacation": 0, "holidays_over_as_money": 0},
-}
 
 PACK = PackInfo(name="cn-default", version="2026.1",
                 sha256="3f1a9c0e5b7d2468ace0f13579bdf2468ace0f13579bdf2468ace0f13579bdf2")
@@ -70,7 +53,7 @@ def zhangsan(userid: str = "ZhangSan", name: str = "张三", record: dict | None
         _line(userid, "INFO_LEAVE", Category.INFO, "请假", "Leave", quantity="1", unit="times",
               item="年假"),
     )
-    rec = dict(RECORD if record is None else record)
+    rec = dict(EXAMPLE_RECORD if record is None else record)
     rec["base_info"] = {**rec["base_info"], "acctid": userid, "name": name}
     fields = dict(
         userid=userid, name=name, status=Status.OK, lines=lines,

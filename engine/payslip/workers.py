@@ -20,7 +20,6 @@ import gc
 import hashlib
 import multiprocessing
 import os
-import tempfile
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +27,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from engine.errors import PayrollError, RunFolderError
+from engine.files import atomic_write
 from engine.payslip.context import PayslipContext
 from engine.payslip.names import payslip_filename
 from engine.payslip.pdf import Renderer, render_pdf
@@ -55,22 +55,6 @@ Task = tuple[int, EmployeeResult, str]
 Outcome = tuple[int, PayslipFile | None, list[Problem]]
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder, then rename over the target."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise RunFolderError(f"cannot write {path}: {exc}") from exc
-
-
 def plan(results: Iterable[EmployeeResult]) -> list[Task]:
     """Employees to render (status OK only), each with its unique file name."""
     taken: set[str] = set()
@@ -87,12 +71,12 @@ def _inside(out_dir: Path, name: str) -> Path:
 
 def _write(result: EmployeeResult, pdf: bytes, ctx: PayslipContext, out_dir: Path,
            name: str) -> tuple[PayslipFile, list[Problem]]:
-    write_atomic(_inside(out_dir, name), pdf)
+    atomic_write(_inside(out_dir, name), pdf)
     problems: list[Problem] = []
     if ctx.encrypt_with:
         password, problems = delivery_password(result, ctx.encrypt_with)
         if password:
-            write_atomic(_inside(out_dir / SECURE_DIR, name), encrypt(pdf, password))
+            atomic_write(_inside(out_dir / SECURE_DIR, name), encrypt(pdf, password))
     file = PayslipFile(userid=result.userid, path=f"{out_dir.name}/{name}",
                        sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf),
                        net=result.totals.net)

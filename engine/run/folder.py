@@ -8,13 +8,14 @@ run and is never modified (a rerun needs a new folder or ``force``).
 
 from __future__ import annotations
 
-import hashlib
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from engine.errors import RunFolderError
+from engine.files import atomic_write, sha256_bytes, sha256_file
+
+__all__ = ["atomic_write", "sha256_bytes", "sha256_file", "prepare", "inside", "list_files",
+           "is_finished"]
 
 SNAPSHOT = "snapshot"
 INPUTS = "inputs"
@@ -22,34 +23,6 @@ RESULTS = "results"
 PAYSLIPS = "payslips"
 MANIFEST = "manifest.json"
 MANIFEST_CSV = "manifest.csv"
-
-
-def atomic_write(path: Path, data: bytes | str) -> Path:
-    """Write ``data`` to ``path`` via a temp file in the same folder and ``os.replace``."""
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise RunFolderError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    return path
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def is_finished(run_dir: Path) -> bool:

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
+
+from engine.files import atomic_write
 
 REFRESH_EARLY = 300.0
 
@@ -99,10 +100,4 @@ def _write_file(path: Path, key: str, token: Token | None) -> None:
         data.pop(key, None)
     else:
         data[key] = token.model_dump()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, sort_keys=True)
-    os.chmod(tmp, 0o600)  # the umask may have narrowed it further, never widened
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(data, sort_keys=True), mode=0o600)

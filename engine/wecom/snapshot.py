@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from engine.errors import InputError
+from engine.files import atomic_write
 from engine.period import Period
 from engine.problems import Problem, error
 from engine.wecom.client import Exchange
@@ -52,14 +52,7 @@ class SnapshotStore:
         return self.root / rel
 
     def write(self, rel: str, obj: Any) -> None:
-        target = self.path(rel)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as handle:
-            handle.write(dumps(obj))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
+        atomic_write(self.path(rel), dumps(obj), fsync=True)
 
     def read(self, rel: str) -> Any:
         path = self.path(rel)

@@ -1,6 +1,5 @@
 """The month record model against the API page's example answer and drifting schemas."""
 
-import json
 from pathlib import Path
 
 import pytest

@@ -13,7 +13,8 @@ from engine.period import DayKind, day_kind, parse_month
 from engine.roster import load_roster
 from engine.wecom.models import MonthRecord
 from engine.wecom.simulator import make_company
-from engine.wecom.simulator.month import EXAMPLE_RECORD, LEAVE_TYPES
+from engine.wecom.example import EXAMPLE_RECORD
+from engine.wecom.simulator.month import LEAVE_TYPES
 
 OCT = parse_month("2025-10")  # National Day week: holidays and shifted days
 

@@ -13,16 +13,16 @@ from __future__ import annotations
 import copy
 import csv
 import io
-import os
 import random
-import tempfile
 from dataclasses import dataclass, field
 from operator import mul
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Sequence
 
+from engine.files import atomic_write
 from engine.period import DEFAULT_TZ
+from engine.wecom.example import EXAMPLE_RECORD
 from engine.wecom.simulator import month
 from engine.wecom.simulator.names import draw_name
 
@@ -131,7 +131,7 @@ class Company:
         if user is None:
             raise KeyError(f"{userid!r} is not in the directory")
         if user.userid == EXAMPLE_USERID:
-            return copy.deepcopy(month.EXAMPLE_RECORD)
+            return copy.deepcopy(EXAMPLE_RECORD)
         return month.make_record(self.seed, user, self.departs_name(user), starttime, endtime, tz)
 
     def roster_rows(self) -> list[dict[str, str]]:
@@ -154,7 +154,7 @@ class Company:
         writer = csv.DictWriter(buffer, fieldnames=list(ROSTER_COLUMNS), lineterminator="\r\n")
         writer.writeheader()
         writer.writerows(rows)
-        _write_atomic(Path(path), buffer.getvalue().encode("utf-8"))
+        atomic_write(Path(path), buffer.getvalue().encode("utf-8"))
 
 
 ROSTER_COLUMNS = ("userid", "name", "department", "cost_centre", "monthly_salary",
@@ -282,13 +282,3 @@ def _id_number(rng: random.Random) -> str:
     return body + check
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
