@@ -7,7 +7,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from engine.payslip.sample import PACK, RECORD, context, zhangsan
+from engine.payslip.sample import PACK, context, zhangsan
+from engine.wecom.example import EXAMPLE_RECORD as RECORD
 
 __all__ = ["PACK", "RECORD", "context", "pdf_text", "zhangsan"]
 

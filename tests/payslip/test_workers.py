@@ -4,9 +4,8 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from engine.errors import RunFolderError
 from engine.payslip.pdf import embedded_data
-from engine.payslip.workers import plan, render_all, write_atomic
+from engine.payslip.workers import plan, render_all
 from engine.rules.lines import Status
 from payslip_samples import context, pdf_text, zhangsan
 
@@ -80,16 +79,6 @@ def test_plan_names_are_unique_and_skip_non_ok():
                   zhangsan(userid="x", status=Status.ERROR)])
     assert [t[2] for t in tasks][1] == "a_b.pdf"
     assert len({t[2] for t in tasks}) == 2
-
-
-def test_atomic_write_leaves_no_temp_files(tmp_path):
-    write_atomic(tmp_path / "a" / "x.pdf", b"1")
-    write_atomic(tmp_path / "a" / "x.pdf", b"22")
-    assert [p.name for p in (tmp_path / "a").iterdir()] == ["x.pdf"]
-    assert (tmp_path / "a" / "x.pdf").read_bytes() == b"22"
-    (tmp_path / "file").write_bytes(b"")
-    with pytest.raises(RunFolderError):
-        write_atomic(tmp_path / "file" / "x.pdf", b"1")
 
 
 def test_warm_up_survives_a_template_that_cannot_print_the_sample(tmp_path):
