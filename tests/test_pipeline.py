@@ -63,3 +63,11 @@ def test_demo_twice_gives_identical_files(demo_run, tmp_path):
     first, second = hashes(demo_run), hashes(again)
     assert first.keys() == second.keys()
     assert [k for k in first if first[k] != second[k]] == []
+
+
+def test_library_offers_the_cli_verbs(demo_run):
+    import engine
+
+    assert engine.verify(demo_run).ok
+    assert engine.diff(demo_run, demo_run).same
+    assert engine.run_month.__name__ == "run_month" and engine.demo_month.__name__ == "demo_month"
