@@ -29,6 +29,25 @@ def _show(value: object) -> str:
     return str(value)
 
 
+def _problem(severity: Severity, code: str, message: str, userid: str, rule: str,
+             field: str | None) -> Problem:
+    # every value is a str or a Severity made here: validation would only repeat that
+    obj = _new(Problem)
+    _set(obj, "__dict__", {"severity": severity, "stage": STAGE, "code": code,
+                           "message": message, "userid": userid, "rule": rule,
+                           "field": field or "", "source": ""})
+    _set(obj, "__pydantic_fields_set__", set(_GIVEN if field is None else _GIVEN_FIELD))
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
+    return obj
+
+
+_new, _set = object.__new__, object.__setattr__
+_GIVEN = ("severity", "stage", "code", "message", "userid", "rule")
+_GIVEN_FIELD = (*_GIVEN, "field")
+_SEVERITY = {s.value: s for s in Severity}
+
+
 def run_checks(checks: Iterable[CompiledCheck], env: Mapping[str, object],
                userid: str) -> list[Problem]:
     """Evaluate every check against a finished employee environment."""
@@ -37,17 +56,18 @@ def run_checks(checks: Iterable[CompiledCheck], env: Mapping[str, object],
         try:
             hit = check.when(env)
         except (EvaluationError, ArithmeticError, TypeError) as exc:
-            problems.append(Problem(severity=Severity.ERROR, stage=STAGE, code="check_failed",
-                                    message=f"check {check.code} could not be evaluated: {exc}",
-                                    userid=userid, rule=check.code))
+            problems.append(_problem(Severity.ERROR, "check_failed",
+                                     f"check {check.code} could not be evaluated: {exc}",
+                                     userid, check.code, None))
             continue
         if not hit:
             continue
-        values = ", ".join(f"{n} = {_show(env[n])}" for n in sorted(check.when.names))
+        names = sorted(check.when.names)
+        values = ", ".join(f"{n} = {_show(env[n])}" for n in names)
         ref = f" [{check.reference}]" if check.reference else ""
-        problems.append(Problem(severity=Severity(check.severity), stage=STAGE, code=check.code,
-                                message=f"{check.message} ({values}){ref}", userid=userid,
-                                rule=check.code, field=",".join(sorted(check.when.names))))
+        problems.append(_problem(_SEVERITY[check.severity], check.code,
+                                 f"{check.message} ({values}){ref}", userid, check.code,
+                                 ",".join(names)))
     return problems
 
 

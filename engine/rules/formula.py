@@ -8,14 +8,20 @@ subscripts, strings, lambdas, comprehensions, walrus, starred arguments, keyword
 arguments) is refused at load. Literals become ``Decimal`` from their source text, never
 through ``float``. The checked tree is turned into nested closures, so evaluation costs
 no parsing and no ``eval``.
+
+:func:`specialise` compiles the same checked tree again for one pay period: names whose
+value is fixed for the period (parameters, calendar counts) become constants, subtrees
+made only of constants are evaluated once, and the closures are shaped for the common
+cases (an operand that is a constant, a call with one or two arguments).
 """
 
 from __future__ import annotations
 
 import ast
 import decimal
+import operator
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from engine.errors import EvaluationError, FormulaError
@@ -70,19 +76,29 @@ FUNCTIONS: dict[str, tuple[Callable[..., object], int, int]] = {
 }
 
 _ARITH = {
-    ast.Add: lambda a, b: a + b,
-    ast.Sub: lambda a, b: a - b,
-    ast.Mult: lambda a, b: a * b,
-    ast.Div: lambda a, b: a / b,
-    ast.Mod: lambda a, b: a % b,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Mod: operator.mod,
 }
 _COMPARE = {
-    ast.Eq: lambda a, b: a == b,
-    ast.NotEq: lambda a, b: a != b,
-    ast.Lt: lambda a, b: a < b,
-    ast.LtE: lambda a, b: a <= b,
-    ast.Gt: lambda a, b: a > b,
-    ast.GtE: lambda a, b: a >= b,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
+# Closures of the common binary shapes: (both computed, right constant, left constant).
+_SHAPES: dict[type, tuple[Callable[[Fn, Fn], Fn], Callable[[Fn, object], Fn],
+                          Callable[[object, Fn], Fn]]] = {
+    ast.Add: (lambda a, b: lambda env: a(env) + b(env), lambda a, c: lambda env: a(env) + c,
+              lambda c, b: lambda env: c + b(env)),
+    ast.Sub: (lambda a, b: lambda env: a(env) - b(env), lambda a, c: lambda env: a(env) - c,
+              lambda c, b: lambda env: c - b(env)),
+    ast.Mult: (lambda a, b: lambda env: a(env) * b(env), lambda a, c: lambda env: a(env) * c,
+               lambda c, b: lambda env: c * b(env)),
 }
 
 
@@ -93,15 +109,38 @@ class Formula:
     source: str
     names: frozenset[str]
     fn: Fn
+    tree: ast.expr | None = field(default=None, compare=False, repr=False)
 
     def __call__(self, env: Env) -> object:
         return self.fn(env)
 
 
 class _Compiler:
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, constants: Mapping[str, object] | None = None) -> None:
         self.source = source
         self.names: set[str] = set()
+        self.folding = constants is not None
+        self.constants = constants or {}
+        self.fixed: dict[Fn, object] = {}  # closures whose value is known now
+
+    def const(self, value: object) -> Fn:
+        fn = lambda env: value  # noqa: E731
+        self.fixed[fn] = value
+        return fn
+
+    def fold(self, fn: Fn, *parts: Fn) -> Fn:
+        """``fn`` evaluated once when every part is a constant (when specialising).
+
+        A constant subtree that fails (``1 / 0``) is left to fail for each employee, where
+        the failure is reported with the rule and the employee.
+        """
+        if not self.folding or not all(p in self.fixed for p in parts):
+            return fn
+        try:
+            value = fn({})
+        except Exception:  # noqa: BLE001 - re-raised per employee by the same closure
+            return fn
+        return self.const(value)
 
     def fail(self, node: ast.AST, reason: str) -> FormulaError:
         col = getattr(node, "col_offset", 0)
@@ -128,7 +167,7 @@ class _Compiler:
         else:
             raise self.fail(node, f"{type(node.value).__name__} literals are not allowed "
                                   "(only numbers)")
-        return lambda env: value
+        return self.const(value)
 
     def literal(self, node: ast.Constant) -> Decimal:
         text = self.text(node).replace("_", "")
@@ -148,6 +187,8 @@ class _Compiler:
         if name in FUNCTIONS:
             raise self.fail(node, f"function {name!r} must be called")
         self.names.add(name)
+        if name in self.constants:
+            return self.const(self.constants[name])
 
         def get(env: Env) -> object:
             try:
@@ -164,11 +205,24 @@ class _Compiler:
             raise self.fail(node, f"operator {type(node.op).__name__} is not allowed")
         left, right = self.build(node.left, depth), self.build(node.right, depth)
         if isinstance(node.op, ast.Div | ast.Mod):
-            return self.division(op, left, right, self.text(node.right))
-        return lambda env: op(left(env), right(env))
+            fn = self.division(op, left, right, self.text(node.right))
+        elif not self.folding:
+            fn = lambda env: op(left(env), right(env))  # noqa: E731
+        else:
+            both, right_fixed, left_fixed = _SHAPES[type(node.op)]
+            fn = (right_fixed(left, self.fixed[right]) if right in self.fixed
+                  else left_fixed(self.fixed[left], right) if left in self.fixed
+                  else both(left, right))
+        return self.fold(fn, left, right)
 
-    @staticmethod
-    def division(op: Callable, left: Fn, right: Fn, right_text: str) -> Fn:
+    def division(self, op: Callable, left: Fn, right: Fn, right_text: str) -> Fn:
+        divisor = self.fixed.get(right, 0)
+        if self.folding and divisor and isinstance(divisor, Decimal):
+            # a non-zero constant divisor needs no zero test per evaluation
+            if op is operator.truediv:
+                return lambda env: left(env) / divisor
+            return lambda env: left(env) % divisor
+
         def divide(env: Env) -> object:
             divisor = right(env)
             if not divisor:
@@ -182,23 +236,23 @@ class _Compiler:
                 and 0 <= exp.value <= MAX_EXPONENT):
             raise self.fail(node, f"'**' needs a literal whole exponent 0..{MAX_EXPONENT}")
         base, n = self.build(node.left, depth), exp.value
-        return lambda env: _dec(base(env)) ** n
+        return self.fold(lambda env: _dec(base(env)) ** n, base)
 
     def _UnaryOp(self, node: ast.UnaryOp, depth: int) -> Fn:
         operand = self.build(node.operand, depth)
         if isinstance(node.op, ast.USub):
-            return lambda env: -operand(env)
+            return self.fold(lambda env: -operand(env), operand)
         if isinstance(node.op, ast.UAdd):
             return operand
         if isinstance(node.op, ast.Not):
-            return lambda env: not operand(env)
+            return self.fold(lambda env: not operand(env), operand)
         raise self.fail(node, "operator '~' is not allowed")
 
     def _BoolOp(self, node: ast.BoolOp, depth: int) -> Fn:
         parts = [self.build(v, depth) for v in node.values]
         if isinstance(node.op, ast.And):
-            return lambda env: all(p(env) for p in parts)
-        return lambda env: any(p(env) for p in parts)
+            return self.fold(lambda env: all(p(env) for p in parts), *parts)
+        return self.fold(lambda env: any(p(env) for p in parts), *parts)
 
     def _Compare(self, node: ast.Compare, depth: int) -> Fn:
         ops = []
@@ -211,11 +265,16 @@ class _Compiler:
         pairs = list(zip(ops, terms[:-1], terms[1:]))
         if len(pairs) == 1:
             (op, left, right), = pairs
-            return lambda env: op(left(env), right(env))
-        return lambda env: all(op(a(env), b(env)) for op, a, b in pairs)
+            if self.folding and right in self.fixed and left not in self.fixed:
+                value = self.fixed[right]
+                return lambda env: op(left(env), value)
+            return self.fold(lambda env: op(left(env), right(env)), left, right)
+        return self.fold(lambda env: all(op(a(env), b(env)) for op, a, b in pairs), *terms)
 
     def _IfExp(self, node: ast.IfExp, depth: int) -> Fn:
         test, yes, no = (self.build(n, depth) for n in (node.test, node.body, node.orelse))
+        if self.folding and test in self.fixed:
+            return yes if self.fixed[test] else no
         return lambda env: yes(env) if test(env) else no(env)
 
     def _Call(self, node: ast.Call, depth: int) -> Fn:
@@ -228,14 +287,33 @@ class _Compiler:
         if not low <= len(node.args) <= high:
             raise self.fail(node, f"{node.func.id}() takes {low}..{high} arguments")
         args = [self.build(a, depth) for a in node.args]
-        name = node.func.id
+        return self.fold(_call(fn, node.func.id, args, self.folding), *args)
 
+
+def _call(fn: Callable[..., object], name: str, args: list[Fn], shaped: bool) -> Fn:
+    if shaped and len(args) == 1:
+        (a,) = args
+
+        def call(env: Env) -> object:
+            try:
+                return fn(a(env))
+            except decimal.InvalidOperation as exc:
+                raise EvaluationError(f"{name}(): invalid operation") from exc
+    elif shaped and len(args) == 2:
+        a, b = args
+
+        def call(env: Env) -> object:
+            try:
+                return fn(a(env), b(env))
+            except decimal.InvalidOperation as exc:
+                raise EvaluationError(f"{name}(): invalid operation") from exc
+    else:
         def call(env: Env) -> object:
             try:
                 return fn(*(a(env) for a in args))
             except decimal.InvalidOperation as exc:
                 raise EvaluationError(f"{name}(): invalid operation") from exc
-        return call
+    return call
 
 
 def _describe(node: ast.AST) -> str:
@@ -269,4 +347,18 @@ def compile_formula(source: object) -> Formula:
         raise FormulaError(f"formula cannot be parsed: {type(exc).__name__}") from None
     compiler = _Compiler(text)
     fn = compiler.build(tree.body)
-    return Formula(source=text, names=frozenset(compiler.names), fn=fn)
+    return Formula(source=text, names=frozenset(compiler.names), fn=fn, tree=tree.body)
+
+
+def specialise(formula: Formula, constants: Mapping[str, object],
+               context: decimal.Context) -> Fn:
+    """The formula's closure for one period: ``constants`` folded in, evaluated in ``context``.
+
+    Gives the same values and errors as ``formula.fn`` for every environment that holds
+    ``constants``; constant subtrees are computed in ``context``, the one the per-employee
+    evaluation uses, so folding changes no digit.
+    """
+    if formula.tree is None:
+        return formula.fn
+    with decimal.localcontext(context):
+        return _Compiler(formula.source, constants).build(formula.tree)

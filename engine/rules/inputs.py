@@ -17,6 +17,9 @@ the path is parsed here once, at load, into a small extractor. Paths:
 Durations arrive in seconds: unit ``h`` divides by 3600, ``min`` by 60, ``day`` by 86400
 (or, for leave with ``leave_day: perday_duration``, by the leave type's day length);
 ``sec`` keeps seconds. Counts take unit ``count``.
+
+Each compiled path (``Source``) reads one value; ``reader`` fuses a pack's paths into one
+function per employee that reads every record section once.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 
 from pydantic import BaseModel
 
@@ -83,7 +87,7 @@ class Facts:
         self.record, self._leaves, self._perday, self._policy = record, leaves, perday, policy
         self._exc: dict[int, tuple[int, int]] | None = None
         self._items: list[Item] | None = None
-        self._ot: dict[str, dict[str, int]] | None = None
+        self._ot: tuple[int, ...] | None = None
 
     def exceptions(self) -> dict[int, tuple[int, int]]:
         if self._exc is None:
@@ -109,33 +113,72 @@ class Facts:
                     comp_time=bool(lt is not None and lt.is_newovertime == 1),
                     names=frozenset(n for n in (name, sp.name) if n))
 
-    def overtime(self) -> dict[str, dict[str, int]]:
+    def overtime(self) -> tuple[int, ...]:
+        """The overtime split, flat: index it with ``_ot_slot(kind, part)``."""
         if self._ot is None:
-            self._ot = overtime_split(self.record, self._policy)
+            self._ot = _split(self.record, self._policy)
         return self._ot
 
 
 def overtime_split(record: MonthRecord, policy: str) -> dict[str, dict[str, int]]:
     """Seconds of overtime per kind after the split policy (flag, pay_ or bank_remainder)."""
+    flat = _split(record, policy)
+    return {kind: {what: flat[_ot_slot(kind, what)] for what in OT_PARTS} for kind in OT_KINDS}
+
+
+OT_PARTS = ("total", "money", "bank", "unsplit")
+OT_KINDS = (*OT_FIELDS, "all")
+
+
+def _ot_slot(kind: str, part: str) -> int:
+    return OT_KINDS.index(kind) * len(OT_PARTS) + OT_PARTS.index(part)
+
+
+def _split(record: MonthRecord, policy: str) -> tuple[int, ...]:
+    """``overtime_split`` as one flat tuple (kinds × parts, see ``_ot_slot``)."""
     info = record.overwork_info
-    present = info.model_fields_set
-    out: dict[str, dict[str, int]] = {}
-    for kind, (total_f, money_f, bank_f) in OT_FIELDS.items():
-        money, bank = getattr(info, money_f), getattr(info, bank_f)
+    values, present = info.__dict__, info.model_fields_set
+    out: list[int] = []
+    all_total = all_money = all_bank = all_rest = 0
+    for total_f, money_f, bank_f in OT_FIELDS.values():
+        money, bank = values[money_f], values[bank_f]
         # an omitted total (the API example omits holidays_over_sec) is not a mismatch
-        total = getattr(info, total_f) if total_f in present else money + bank
+        total = values[total_f] if total_f in present else money + bank
         rest = total - money - bank
         if rest > 0 and policy == "pay_remainder":
             money, rest = money + rest, 0
         elif rest > 0 and policy == "bank_remainder":
             bank, rest = bank + rest, 0
-        out[kind] = {"total": total, "money": money, "bank": bank, "unsplit": rest}
-    out["all"] = {k: sum(v[k] for v in out.values()) for k in ("total", "money", "bank",
-                                                                "unsplit")}
-    return out
+        out += (total, money, bank, rest)
+        all_total, all_money = all_total + total, all_money + money
+        all_bank, all_rest = all_bank + bank, all_rest + rest
+    out += (all_total, all_money, all_bank, all_rest)
+    return tuple(out)
 
 
 Extractor = Callable[[Facts], Decimal]
+Convert = Callable[[int], Decimal]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One compiled input path; ``kind`` and ``key`` tell ``reader`` how to fuse it.
+
+    kind ``field``: key reads the record; ``overtime``: key is the split's slot;
+    ``exception``: key is (code, 0 for count | 1 for duration); ``items``: no key.
+    """
+
+    kind: str
+    key: object
+    conv: Convert | None
+    fn: Extractor
+
+    def __call__(self, facts: Facts) -> Decimal:
+        return self.fn(facts)
+
+
+def _whole(value: int) -> Decimal:
+    return Decimal(value) if value else _ZERO
 
 
 def _kind(text: str, table: Mapping[str, int], what: str) -> int:
@@ -153,8 +196,9 @@ def _convert(unit: str, is_duration: bool) -> Callable[[int], Decimal]:
         raise ValueError(f"this field is a count: use unit 'count', not {unit!r}")
     divisor = DIVISORS.get(unit, 1)
     if divisor == 1:
-        return Decimal
-    return lambda v: Decimal(v) / divisor
+        return _whole
+    # most inputs are 0 for most employees; 0 / divisor is exactly 0
+    return lambda v: Decimal(v) / divisor if v else _ZERO
 
 
 def _field(parts: list[str], unit: str) -> Extractor:
@@ -170,19 +214,15 @@ def _field(parts: list[str], unit: str) -> Extractor:
         raise ValueError(f"{'.'.join(parts)} is not a numeric field of the record")
     is_duration = parts[-1].endswith("_sec") or "_over_as_" in parts[-1]
     conv = _convert(unit, is_duration)
-
-    def get(facts: Facts) -> Decimal:
-        value: object = facts.record
-        for part in parts:
-            value = getattr(value, part)
-        return conv(value)  # type: ignore[arg-type]
-    return get
+    read = attrgetter(".".join(parts))
+    return Source("field", read, conv, lambda facts: conv(read(facts.record)))
 
 
 def _exception(kind: str, what: str, unit: str) -> Extractor:
     code, idx = _kind(kind, EXCEPTIONS, "exception"), _slot(what)
     conv = _convert(unit, idx == 1)
-    return lambda facts: conv(facts.exceptions().get(code, (0, 0))[idx])
+    return Source("exception", (code, idx), conv,
+                  lambda facts: conv(facts.exceptions().get(code, (0, 0))[idx]))
 
 
 def _slot(what: str) -> int:
@@ -195,13 +235,15 @@ def _items(select: Callable[[Item], bool], what: str, unit: str) -> Extractor:
     idx = _slot(what)
     if idx == 0:
         conv = _convert(unit, False)
-        return lambda facts: conv(sum(i.count for i in facts.items() if select(i)))
+        return Source("items", None, conv, lambda facts: conv(
+            sum(i.count for i in facts.items() if select(i))))
     _convert(unit, True)
     if unit == "day":
-        return lambda facts: sum((Decimal(i.seconds) / i.day_seconds
-                                  for i in facts.items() if select(i)), _ZERO)
+        return Source("items", None, None, lambda facts: sum(
+            (Decimal(i.seconds) / i.day_seconds for i in facts.items() if select(i)), _ZERO))
     conv = _convert(unit, True)
-    return lambda facts: conv(sum(i.seconds for i in facts.items() if select(i)))
+    return Source("items", None, conv, lambda facts: conv(
+        sum(i.seconds for i in facts.items() if select(i))))
 
 
 def _leave_selector(key: str) -> Callable[[Item], bool]:
@@ -217,7 +259,8 @@ def _overtime(kind: str, what: str, unit: str) -> Extractor:
     if what not in ("total", "money", "bank", "unsplit"):
         raise ValueError(f"unknown overtime part {what!r}; use total, money, bank, unsplit")
     conv = _convert(unit, True)
-    return lambda facts: conv(facts.overtime()[kind][what])
+    slot = _ot_slot(kind, what)
+    return Source("overtime", slot, conv, lambda facts: conv(facts.overtime()[slot]))
 
 
 def compile_source(source: str, unit: str) -> Extractor:
@@ -241,3 +284,67 @@ def compile_source(source: str, unit: str) -> Extractor:
         return _overtime(kind, what, unit)
     raise ValueError(f"unknown input source {head!r}; use overwork_info, summary_info, "
                      "base_info, exception, sp, leave or overtime")
+
+
+Reader = Callable[[Facts, dict], None]
+
+
+def zeros(inputs: Sequence[tuple[str, Extractor]]) -> dict[str, Decimal]:
+    """What an environment holds for the inputs before ``reader`` writes the others."""
+    return {name: _ZERO for name, _ in inputs}
+MEMO_SIZE = 4096  # distinct values remembered per input
+
+
+def _remember(memo: dict[int, Decimal], conv: Convert, value: int) -> Decimal:
+    found = conv(value)
+    if len(memo) < MEMO_SIZE:
+        memo[value] = found
+    return found
+
+
+def reader(inputs: Sequence[tuple[str, Extractor]]) -> Reader:
+    """One function writing the inputs into an environment, each section read once.
+
+    The environment must already hold 0 for every input (``zeros``): most inputs are 0 for
+    most employees, and those are not written again.
+    """
+    groups: dict[str, list] = {"field": [], "overtime": [], "exception": [], "items": [],
+                               "other": []}
+    for name, source in inputs:
+        if not isinstance(source, Source):
+            groups["other"].append((name, source))
+        elif source.kind == "items":
+            groups["items"].append((name, source))
+        else:
+            groups[source.kind].append((name, source.key, source.conv))
+    fields, overtime, exceptions, items, other = (tuple(groups[k]) for k in groups)
+    # Durations repeat across employees (a day, an hour): each conversion is made once
+    # per reader, which lives for one compute call and so for one decimal context.
+    fields = tuple((n, get, conv, {}) for n, get, conv in fields)
+    overtime = tuple((n, key, conv, {}) for n, key, conv in overtime)
+    exceptions = tuple((n, key, conv, {}) for n, key, conv in exceptions)
+
+    def read(facts: Facts, env: dict) -> None:
+        record = facts.record
+        for name, get, conv, memo in fields:
+            value = get(record)
+            if value:
+                env[name] = memo[value] if value in memo else _remember(memo, conv, value)
+        if overtime:
+            split = facts.overtime()
+            for name, key, conv, memo in overtime:
+                value = split[key]
+                if value:
+                    env[name] = memo[value] if value in memo else _remember(memo, conv, value)
+        if exceptions:
+            table = facts.exceptions()
+            for name, (code, idx), conv, memo in exceptions:
+                value = table[code][idx] if code in table else 0
+                if value:
+                    env[name] = memo[value] if value in memo else _remember(memo, conv, value)
+        if items and record.sp_items:  # with no sp_items every count and duration is 0
+            for name, source in items:
+                env[name] = source(facts)
+        for name, source in other:
+            env[name] = source(facts)
+    return read

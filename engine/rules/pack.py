@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from operator import methodcaller
 from pathlib import Path
 
 from engine.errors import FormulaError, RulePackError
@@ -39,7 +40,7 @@ SYMBOL = {"quantity": "quantity", "rate": "rate", "multiplier": "multiplier"}
 def rounder(rounding: Rounding) -> Callable[[Decimal], Decimal]:
     step, mode = rounding.step_decimal, rounding.mode
     if step == CENT and mode == "half_up":
-        return lambda v: v.quantize(CENT, rounding=ROUND_HALF_UP)
+        return methodcaller("quantize", CENT, ROUND_HALF_UP)
     return lambda v: round_to(v, step, mode)
 
 
