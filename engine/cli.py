@@ -27,7 +27,6 @@ app.add_typer(rules_app, name="rules")
 out = Console()
 err = Console(stderr=True)
 
-DEFAULT_PACK = Path("rules/cn-default.yaml")
 MonthOpt = typer.Option(..., "--month", help="Pay month, YYYY-MM.")
 QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress output.")
 WorkersOpt = typer.Option(None, "--workers", help="PDF worker processes (default: all cores).")
@@ -116,7 +115,7 @@ def demo(
 def run(
     month: str = MonthOpt,
     roster: Path = typer.Option(..., "--roster", exists=True, dir_okay=False, help="Roster CSV/XLSX: userid, monthly_salary, …"),
-    rules: Path = typer.Option(DEFAULT_PACK, "--rules", help="Rule pack YAML."),
+    rules: Optional[Path] = typer.Option(None, "--rules", help="Rule pack YAML (default: the bundled rules/cn-default.yaml)."),
     out_dir: Path = typer.Option(..., "--out", help="The run folder to write."),
     force: bool = typer.Option(False, "--force", help="Recompute a finished run folder (its snapshot is kept)."),
     allow_errors: bool = typer.Option(False, "--allow-errors", help="Exit 0 even if some employees have status=error."),
@@ -129,10 +128,10 @@ def run(
     quiet: bool = QuietOpt,
 ) -> None:
     """Fetch the month from WeCom (WECOM_API_BASE), compute it and write the run folder."""
-    from engine.pipeline import run_month
+    from engine.pipeline import default_pack, run_month
 
     try:
-        outcome = run_month(month, roster, rules, out_dir, config=config, force=force,
+        outcome = run_month(month, roster, rules or default_pack(), out_dir, config=config, force=force,
                             company=company, template_dir=templates, encrypt_with=encrypt_with,
                             workers=workers, lang=lang, progress=for_terminal(quiet))
     except PayrollError as exc:

@@ -16,8 +16,8 @@ from typing import Any, Sequence
 from pydantic import BaseModel, ConfigDict
 
 from engine.errors import RulePackError
-from engine.payslip.context import PayslipContext
-from engine.payslip.context import DEFAULT_TEMPLATES
+from engine.payslip.context import DEFAULT_TEMPLATES, PayslipContext
+from engine.payslip.fonts import font_files
 from engine.payslip.workers import PayslipPool, render_all
 from engine.period import Period, parse_month
 from engine.problems import Problem, Severity
@@ -28,8 +28,8 @@ from engine.rules.cases import run_cases
 from engine.rules.lines import PayrollResult, Status
 from engine.rules.loader import load_pack
 from engine.run import exports, manifest, tables
-from engine.run.summary import write_summary
 from engine.run.folder import INPUTS, RESULTS, atomic_write, prepare, sha256_file
+from engine.run.summary import write_summary
 from engine.wecom.snapshot import Snapshot, load_snapshot
 
 DEFAULT_COMPANY = "示例科技有限公司"
@@ -137,6 +137,8 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
     roster, roster_problems, pack = load_inputs(run_dir, copies)
     run_id = run_id_for(period.month, snapshot.sha256, sha256_file(run_dir / copies["roster"]),
                         pack.info.sha256)
+    progress.note(f"computing {len(roster.employees)} employees with {pack.info.name} "
+                  f"{pack.info.version}")
     result, problems = compute(pack, period, roster, snapshot.records, snapshot.leave_types)
     problems = [*extra_problems, *roster_problems, *snapshot.problems, *problems]
     ctx = PayslipContext(company=company, month=period.month, run_id=run_id, pack=pack.info,
@@ -149,11 +151,12 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
                                         pool=pool)
     progress.finish()
     problems.extend(render_problems)
+    progress.note("writing results, finance summary and manifest")
     summary = write_results(run_dir, result, problems, run_id, period)
     write_summary(run_dir, result, problems, summary, company)
     payslip_rows = [{"userid": f.userid, "file": f.path, "sha256": f.sha256,
                      "size": str(f.size), "net": tables.dec(f.net)} for f in files]
-    body = manifest.build(run_dir, run_id=run_id, month=period.month,
+    body = manifest.build(run_dir, run_id=run_id, month=period.month, fonts=font_files(),
                           extra={"inputs": copies,
                                  "pack": pack.info.model_dump(mode="json", exclude={"path"}),
                                  "snapshot_sha256": snapshot.sha256, "company": company,
@@ -238,11 +241,11 @@ def demo_month(run_dir: Path, *, employees: int = 60, month: str, seed: int = 1,
         settings = load_settings(environ={}, corp_id=config.corp_id,
                                  corp_secret=config.corp_secret, agent_id=str(config.agent_id),
                                  api_base=sim.url, retry_initial_seconds=0.05)
-        return run_month(month, roster_path, _default_pack(), run_dir, settings=settings,
+        return run_month(month, roster_path, default_pack(), run_dir, settings=settings,
                          company=DEFAULT_COMPANY, workers=workers, lang=lang, progress=progress)
 
 
-def _default_pack() -> Path:
+def default_pack() -> Path:
     """``rules/cn-default.yaml`` of this checkout."""
     return Path(__file__).resolve().parent.parent / "rules" / "cn-default.yaml"
 

@@ -30,6 +30,9 @@ def test_demo_writes_one_payslip_per_computed_employee(demo_run):
     listed = {f["path"] for f in manifest["files"]}
     assert {f"payslips/{p.name}" for p in pdfs} <= listed
     assert "results/line_items.csv" in listed
+    fonts = {f["family"]: f for f in manifest["fonts"]}
+    assert len(fonts["WenQuanYi Micro Hei"]["sha256"]) == 64
+    assert manifest["dependencies"]["weasyprint"] >= "70"
 
 
 def test_line_items_have_the_promised_columns_and_signs(demo_run):
@@ -71,3 +74,13 @@ def test_library_offers_the_cli_verbs(demo_run):
     assert engine.verify(demo_run).ok
     assert engine.diff(demo_run, demo_run).same
     assert engine.run_month.__name__ == "run_month" and engine.demo_month.__name__ == "demo_month"
+
+
+def test_chaos_changes_nothing_in_the_results(demo_run, tmp_path):
+    """Transient faults and a token revocation cost retries, never a record or a fen."""
+    chaos = tmp_path / "chaos"
+    outcome = demo_month(chaos, employees=12, month=DEMO_MONTH, workers=1, chaos=True)
+    assert outcome.summary["by_status"] == json.loads(
+        (demo_run / "results" / "summary.json").read_text())["by_status"]
+    for name in ("line_items.csv", "employees.csv"):
+        assert (chaos / "results" / name).read_bytes() == (demo_run / "results" / name).read_bytes()

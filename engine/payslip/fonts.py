@@ -11,10 +11,12 @@ from __future__ import annotations
 import subprocess
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 from fontTools.ttLib import TTFont, TTLibError
 
 from engine.errors import ConfigError, RenderError
+from engine.files import sha256_file
 
 # Same order as the stylesheet: WenQuanYi is faster and smaller, Noto Sans CJK SC covers
 # CJK extension characters found in rare names, DejaVu the remaining Latin/Greek/Cyrillic.
@@ -73,3 +75,14 @@ def check_glyphs(text: str, covered: frozenset[int], who: str) -> None:
     missing = missing_glyphs(text, covered)
     if missing:
         raise RenderError(f"{who}: no installed font has a glyph for {', '.join(missing)}")
+
+
+def font_files(families: tuple[str, ...] = DEFAULT_FONTS) -> list[dict[str, str]]:
+    """The font files the payslips are drawn with, for the run's manifest: a different
+    font file (a distribution update) changes the PDFs' bytes, and this says why."""
+    out = []
+    for family in families:
+        path, index = _locate(family)
+        out.append({"family": family, "file": path, "index": str(index),
+                    "sha256": sha256_file(Path(path))})
+    return out

@@ -52,7 +52,7 @@ def file_entries(run_dir: Path) -> list[FileEntry]:
             for rel in list_files(run_dir)]
 
 
-def build(run_dir: Path, *, run_id: str, month: str, fonts: Sequence[str] = (),
+def build(run_dir: Path, *, run_id: str, month: str, fonts: Sequence[dict[str, str]] = (),
           extra: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "format": "wecom-payroll-run/1",
@@ -60,7 +60,7 @@ def build(run_dir: Path, *, run_id: str, month: str, fonts: Sequence[str] = (),
         "month": month,
         "engine": {"name": "wecom-payroll", "version": engine_version()},
         "dependencies": dependency_versions(),
-        "fonts": sorted(fonts),
+        "fonts": list(fonts),
         **(extra or {}),
         "files": [e.model_dump() for e in file_entries(run_dir)],
     }
