@@ -57,7 +57,7 @@ class StageClock:
 
 # pipeline steps that report no progress of their own, timed by wrapping them in place
 STEPS = ("load_pack", "load_roster", "load_snapshot", "copy_inputs", "compute", "write_results",
-         "write_summary")
+         "write_summary", "write_manifest")
 
 
 def instrument(timings: dict[str, float]) -> None:
@@ -79,28 +79,6 @@ def instrument(timings: dict[str, float]) -> None:
     for name in STEPS:
         if hasattr(pipeline, name):
             setattr(pipeline, name, timed(name, getattr(pipeline, name)))
-    pipeline.manifest = _Timed(pipeline.manifest, timings)
-
-
-class _Timed:
-    """The manifest module with ``build``/``write`` timed as one step."""
-
-    def __init__(self, module, timings: dict[str, float]) -> None:
-        self._module, self._timings = module, timings
-
-    def __getattr__(self, name):
-        fn = getattr(self._module, name)
-        if name not in ("build", "write"):
-            return fn
-
-        def wrapper(*args, **kwargs):
-            began = time.monotonic()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                self._timings["manifest"] = (self._timings.get("manifest", 0.0)
-                                             + time.monotonic() - began)
-        return wrapper
 
 
 def peak_mb() -> dict[str, float]:

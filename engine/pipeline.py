@@ -121,6 +121,32 @@ def write_results(run_dir: Path, result: PayrollResult, problems: Sequence[Probl
     return summary
 
 
+def render_stage(result: PayrollResult, ctx: PayslipContext, run_dir: Path,
+                 workers: int | None, pool: PayslipPool | None,
+                 progress: Progress) -> tuple[list, list[Problem]]:
+    """One payslip per employee with status ok, on the pool when one is running."""
+    ok = [e for e in result.employees if e.status is Status.OK]
+    progress.start("payslips", len(ok))
+    try:
+        return render_all(ok, ctx, run_dir / "payslips", workers=workers, pool=pool,
+                          progress=lambda done, total: progress.advance(1))
+    finally:
+        progress.finish()
+
+
+def write_manifest(run_dir: Path, ctx: PayslipContext, files: Sequence,
+                   inputs: dict[str, str]) -> None:
+    """Hash every file and mark the run finished (the last write of a run)."""
+    payslip_rows = [{"userid": f.userid, "file": f.path, "sha256": f.sha256,
+                     "size": str(f.size), "net": tables.dec(f.net)} for f in files]
+    body = manifest.build(run_dir, run_id=ctx.run_id, month=ctx.month, fonts=font_files(),
+                          extra={"inputs": inputs,
+                                 "pack": ctx.pack.model_dump(mode="json", exclude={"path"}),
+                                 "snapshot_sha256": ctx.snapshot_sha256,
+                                 "company": ctx.company, "lang": ctx.lang})
+    manifest.write(run_dir, body, payslip_rows)
+
+
 def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
                 company: str = DEFAULT_COMPANY, lang: str = "zh", workers: int | None = None,
                 template_dir: Path | None = None, encrypt_with: str | None = None,
@@ -144,24 +170,12 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
     ctx = PayslipContext(company=company, month=period.month, run_id=run_id, pack=pack.info,
                          snapshot_sha256=snapshot.sha256, lang=lang, encrypt_with=encrypt_with,
                          **({"template_dir": template_dir} if template_dir else {}))
-    ok = [e for e in result.employees if e.status is Status.OK]
-    progress.start("payslips", len(ok))
-    files, render_problems = render_all(ok, ctx, run_dir / "payslips", workers=workers,
-                                        progress=lambda done, total: progress.advance(1),
-                                        pool=pool)
-    progress.finish()
+    files, render_problems = render_stage(result, ctx, run_dir, workers, pool, progress)
     problems.extend(render_problems)
     progress.note("writing results, finance summary and manifest")
     summary = write_results(run_dir, result, problems, run_id, period)
     write_summary(run_dir, result, problems, summary, company)
-    payslip_rows = [{"userid": f.userid, "file": f.path, "sha256": f.sha256,
-                     "size": str(f.size), "net": tables.dec(f.net)} for f in files]
-    body = manifest.build(run_dir, run_id=run_id, month=period.month, fonts=font_files(),
-                          extra={"inputs": copies,
-                                 "pack": pack.info.model_dump(mode="json", exclude={"path"}),
-                                 "snapshot_sha256": snapshot.sha256, "company": company,
-                                 "lang": lang})
-    manifest.write(run_dir, body, payslip_rows)
+    write_manifest(run_dir, ctx, files, inputs=copies)
     return RunOutcome(run_dir=run_dir, run_id=run_id, month=period.month, summary=summary,
                       problems=tuple(problems), payslips=len(files))
 
