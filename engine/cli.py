@@ -159,18 +159,36 @@ def fetch(
 
 @app.command()
 def simulator(
-    port: int = typer.Option(8080, "--port", help="Port on 127.0.0.1."),
+    port: int = typer.Option(8080, "--port", help="Port on 127.0.0.1 (0: any free port)."),
     employees: int = typer.Option(60, "--employees", min=1),
     seed: int = typer.Option(1, "--seed"),
     window: float = typer.Option(60.0, "--window", help="Rate-limit window in seconds."),
     roster_out: Optional[Path] = typer.Option(None, "--roster-out", help="Write the matching roster CSV here."),
-    chaos: bool = typer.Option(False, "--chaos", help="Inject transient faults."),
+    chaos: bool = typer.Option(False, "--chaos", help="Shorthand for --error-rate 0.05."),
+    error_rate: float = typer.Option(0.0, "--error-rate", min=0.0, max=1.0, help="Share of data calls answered -1/301022/301070."),
+    latency: float = typer.Option(0.0, "--latency", min=0.0, help="Seconds added to every answer."),
+    truncate_rate: float = typer.Option(0.0, "--truncate-rate", min=0.0, max=1.0, help="Share of answers cut in half."),
+    reset_rate: float = typer.Option(0.0, "--reset-rate", min=0.0, max=1.0, help="Share of connections closed without an answer."),
+    revoke_after: Optional[int] = typer.Option(None, "--revoke-after", min=1, help="Revoke all tokens once after this many data calls."),
+    token_lifetime: int = typer.Option(7200, "--token-lifetime", min=1, help="expires_in of new tokens, seconds."),
+    invisible: int = typer.Option(0, "--invisible", min=0, help="Directory users outside the app's visible range."),
+    departed: list[str] = typer.Option([], "--departed", help="A userid on the roster but not in the directory (repeatable)."),
+    log: bool = typer.Option(False, "--log", help="Log every request to stderr."),
 ) -> None:
     """Serve a simulated WeCom API on loopback until interrupted."""
     from engine.pipeline import serve_simulator
+    from engine.wecom.simulator import Faults, SimConfig
 
-    serve_simulator(port=port, employees=employees, seed=seed, window=window,
-                    roster_out=roster_out, chaos=chaos, say=err.print)
+    faults = Faults(error_rate=max(error_rate, 0.05 if chaos else 0.0), latency=latency,
+                    truncate_rate=truncate_rate, reset_rate=reset_rate,
+                    revoke_after=revoke_after, seed=seed)
+    config = SimConfig(employees=employees, seed=seed, window_seconds=window, port=port,
+                       faults=faults, token_lifetime=token_lifetime, invisible=invisible,
+                       departed=tuple(departed), log_requests=log)
+    try:
+        serve_simulator(config, roster_out=roster_out, say=err.print)
+    except PayrollError as exc:
+        _fail(exc)
 
 
 @rules_app.command("check")

@@ -264,16 +264,15 @@ def default_pack() -> Path:
     return Path(__file__).resolve().parent.parent / "rules" / "cn-default.yaml"
 
 
-def serve_simulator(*, port: int, employees: int, seed: int, window: float,
-                    roster_out: Path | None, chaos: bool, say=print) -> None:
-    """``payroll simulator``: serve until Ctrl-C."""
-    import time
+def serve_simulator(config, *, roster_out: Path | None = None, say=print,
+                    stop=None) -> None:
+    """``payroll simulator``: serve ``config`` (a ``SimConfig``) until Ctrl-C or ``stop``
+    (a ``threading.Event``) is set."""
+    import threading
 
-    from engine.wecom.simulator import Faults, SimConfig, Simulator
+    from engine.wecom.simulator import Simulator
 
-    faults = Faults(error_rate=0.05, seed=seed) if chaos else Faults()
-    config = SimConfig(employees=employees, seed=seed, window_seconds=window, faults=faults,
-                       port=port)
+    stop = stop or threading.Event()
     with Simulator(config) as sim:
         if roster_out:
             sim.company.write_roster(roster_out)
@@ -283,7 +282,7 @@ def serve_simulator(*, port: int, employees: int, seed: int, window: float,
         say(f"  export WECOM_API_BASE={sim.url} WECOM_CORP_ID={config.corp_id} "
             f"WECOM_CORP_SECRET={config.corp_secret}")
         try:
-            while True:
-                time.sleep(3600)
+            while not stop.wait(3600):
+                pass
         except KeyboardInterrupt:
             say("stopped")

@@ -89,3 +89,33 @@ def test_fetch_then_run_against_the_api(simulator, tmp_path):
     secret = env["WECOM_CORP_SECRET"]
     for text in (fetched.stdout, fetched.stderr, result.stdout, result.stderr):
         assert secret not in text
+
+
+def test_simulator_serves_until_interrupted(tmp_path):
+    import re
+    import signal
+
+    import httpx
+
+    roster = tmp_path / "roster.csv"
+    proc = subprocess.Popen([*PAYROLL, "simulator", "--port", "0", "--employees", "4",
+                             "--departed", "Gone01", "--roster-out", str(roster)],
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                            env={**os.environ, "COLUMNS": "200"})
+    try:
+        url = None
+        for _ in range(20):  # the banner comes within a few lines
+            line = proc.stderr.readline()
+            found = re.search(r"(http://127\.0\.0\.1:\d+)", line)
+            if found:
+                url = found.group(1)
+                break
+        assert url, "no URL announced"
+        answer = httpx.get(f"{url}/cgi-bin/gettoken",
+                           params={"corpid": "ww00000000demo0001", "corpsecret": "wrong"}).json()
+        assert answer["errcode"] == 40001
+        assert "Gone01" in roster.read_text(encoding="utf-8")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    assert proc.returncode == 0
