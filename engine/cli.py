@@ -31,6 +31,24 @@ MonthOpt = typer.Option(..., "--month", help="Pay month, YYYY-MM.")
 QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress output.")
 WorkersOpt = typer.Option(None, "--workers", help="PDF worker processes (default: all cores).")
 LangOpt = typer.Option("zh", "--lang", help="Payslip language: zh or en.")
+IncompleteOpt = typer.Option(False, "--allow-incomplete", help="Accept a month that has not ended yet (WeCom reports only closed days).")
+
+
+def _closed_month(month: str, allow: bool) -> None:
+    """Refuse a month that has not ended: WeCom has no data for today or later, so its
+    payroll would be silently short. The clock is read here, at the edge, never in a stage."""
+    import os
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from engine.errors import ConfigError
+    from engine.period import parse_month
+
+    period = parse_month(month, os.environ.get("WECOM_TZ") or "Asia/Shanghai")
+    today = datetime.now(ZoneInfo(period.tz)).date()
+    if period.last_day >= today and not allow:
+        raise ConfigError(f"{period.month} has not ended yet (today is {today}); WeCom reports "
+                          "only closed days. Pass --allow-incomplete to fetch it anyway.")
 
 
 def _fail(exc: PayrollError) -> None:
@@ -125,12 +143,14 @@ def run(
     config: Optional[Path] = typer.Option(None, "--config", help="Settings file (otherwise WECOM_* environment variables)."),
     workers: Optional[int] = WorkersOpt,
     lang: str = LangOpt,
+    allow_incomplete: bool = IncompleteOpt,
     quiet: bool = QuietOpt,
 ) -> None:
     """Fetch the month from WeCom (WECOM_API_BASE), compute it and write the run folder."""
     from engine.pipeline import default_pack, run_month
 
     try:
+        _closed_month(month, allow_incomplete)
         outcome = run_month(month, roster, rules or default_pack(), out_dir, config=config, force=force,
                             company=company, template_dir=templates, encrypt_with=encrypt_with,
                             workers=workers, lang=lang, progress=for_terminal(quiet))
@@ -145,12 +165,14 @@ def fetch(
     out_dir: Path = typer.Option(..., "--out", help="Run folder; the snapshot goes to its snapshot/."),
     roster: Optional[Path] = typer.Option(None, "--roster", exists=True, dir_okay=False, help="Fetch these userids (default: the whole directory)."),
     config: Optional[Path] = typer.Option(None, "--config", help="Settings file (otherwise WECOM_* environment variables)."),
+    allow_incomplete: bool = IncompleteOpt,
     quiet: bool = QuietOpt,
 ) -> None:
     """Fetch and store the raw month (resumes an interrupted fetch)."""
     from engine.pipeline import fetch_only
 
     try:
+        _closed_month(month, allow_incomplete)
         report = fetch_only(month, out_dir, roster=roster, config=config, progress=for_terminal(quiet))
     except PayrollError as exc:
         _fail(exc)

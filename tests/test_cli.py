@@ -119,3 +119,14 @@ def test_simulator_serves_until_interrupted(tmp_path):
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
     assert proc.returncode == 0
+
+
+def test_a_month_not_yet_ended_is_refused(tmp_path):
+    from datetime import date
+
+    roster = tmp_path / "r.csv"
+    roster.write_text("userid,monthly_salary\nu1,1000\n")
+    this_month = date.today().strftime("%Y-%m")
+    result = payroll("run", "--month", this_month, "--roster", str(roster), "--out", str(tmp_path / "o"))
+    assert result.returncode == 2
+    assert "has not ended yet" in result.stderr and "--allow-incomplete" in result.stderr
