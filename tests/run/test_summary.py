@@ -93,7 +93,8 @@ def test_headcounts_and_every_problem_are_printed(written):
     for status, count in statuses.items():
         assert re.search(rf"{status} {count}$", text, re.M)
     for p in problems:
-        assert re.search(rf"{p.severity.value} {p.stage} {p.code} {p.userid}", text), p.code
+        sep = r"\s*·\s*"
+        assert re.search(sep.join((p.severity.value, p.stage, p.code, p.userid or "—")), text), p.code
 
 
 def test_overtime_chart_bars_follow_the_records(written):
