@@ -20,7 +20,7 @@ from engine.payslip.context import DEFAULT_TEMPLATES, PayslipContext
 from engine.payslip.fonts import font_files
 from engine.payslip.workers import PayslipPool, render_all
 from engine.period import Period, parse_month
-from engine.problems import Problem, Severity
+from engine.problems import Problem
 from engine.progress import Progress, Silent
 from engine.roster import Roster, load_roster, parse_rows, read_rows
 from engine.rules.apply import compute
@@ -46,10 +46,6 @@ class RunOutcome(BaseModel):
     summary: dict[str, Any]
     problems: tuple[Problem, ...]
     payslips: int
-
-    @property
-    def errors(self) -> int:
-        return sum(1 for p in self.problems if p.severity is Severity.ERROR)
 
     @property
     def employee_errors(self) -> int:
