@@ -18,6 +18,14 @@ Durations arrive in seconds: unit ``h`` divides by 3600, ``min`` by 60, ``day`` 
 (or, for leave with ``leave_day: perday_duration``, by the leave type's day length);
 ``sec`` keeps seconds. Counts take unit ``count``.
 
+``sp_items`` mix units: WeCom encodes a day-unit item (``time_type`` 0) as days × 86400 and
+an hour-unit item as hours × 3600, so the seconds of the two kinds cannot simply be added.
+A ``sp``/``leave`` duration in ``day`` counts an hour-unit item as hours ÷ the working-day
+length, and one in ``h`` or ``min`` counts a day-unit item as days × that length; the
+working day is the leave type's ``perday_duration`` when WeCom gives one under 24 h (its
+default, 86400, says nothing about working hours), else 8 h.
+``sec`` sums WeCom's seconds as they are.
+
 Each compiled path (``Source``) reads one value; ``reader`` fuses a pack's paths into one
 function per employee that reads every record section once.
 """
@@ -42,6 +50,7 @@ OT_FIELDS = {
     "holiday": ("holidays_over_sec", "holidays_over_as_money", "holidays_over_as_vacation"),
 }
 DAY = 86400
+WORK_DAY = 8 * 3600  # a working day, for converting between day- and hour-unit items
 _ZERO = Decimal(0)
 
 
@@ -58,6 +67,7 @@ class Item:
     day_seconds: int
     comp_time: bool
     names: frozenset[str]
+    work_day: int = WORK_DAY  # seconds of a working day, to convert days <-> hours
 
     @property
     def days(self) -> Decimal:
@@ -66,6 +76,20 @@ class Item:
     @property
     def hours(self) -> Decimal:
         return Decimal(self.seconds) / 3600 if self.in_hours else _ZERO
+
+    @property
+    def as_days(self) -> Decimal:
+        """The item in days whatever its unit (hours ÷ the working day)."""
+        if self.in_hours:
+            return Decimal(self.seconds) / self.work_day if self.seconds else _ZERO
+        return self.days
+
+    @property
+    def as_hours(self) -> Decimal:
+        """The item in hours whatever its unit (days × the working day)."""
+        if self.in_hours:
+            return self.hours
+        return self.days * self.work_day / 3600 if self.seconds else _ZERO
 
     def variables(self) -> dict[str, Decimal]:
         return {"item_count": Decimal(self.count), "item_seconds": Decimal(self.seconds),
@@ -105,13 +129,15 @@ class Facts:
 
     def _item(self, sp) -> Item:
         lt = self._leaves.get(sp.vacation_id) if sp.type == 1 else None
-        day = lt.perday_duration if (lt is not None and self._perday
-                                     and lt.perday_duration > 0) else DAY
+        known = lt is not None and lt.perday_duration > 0
+        day = lt.perday_duration if known and self._perday else DAY
         name = lt.name if lt is not None and lt.name else sp.name
         return Item(type=sp.type, id=sp.vacation_id, name=name, count=sp.count,
                     seconds=sp.duration, in_hours=sp.time_type == 1, day_seconds=day,
                     comp_time=bool(lt is not None and lt.is_newovertime == 1),
-                    names=frozenset(n for n in (name, sp.name) if n))
+                    names=frozenset(n for n in (name, sp.name) if n),
+                    work_day=lt.perday_duration if known and lt.perday_duration < DAY
+                    else WORK_DAY)
 
     def overtime(self) -> tuple[int, ...]:
         """The overtime split, flat: index it with ``_ot_slot(kind, part)``."""
@@ -237,11 +263,14 @@ def _items(select: Callable[[Item], bool], what: str, unit: str) -> Extractor:
         conv = _convert(unit, False)
         return Source("items", None, conv, lambda facts: conv(
             sum(i.count for i in facts.items() if select(i))))
-    _convert(unit, True)
+    conv = _convert(unit, True)
     if unit == "day":
         return Source("items", None, None, lambda facts: sum(
-            (Decimal(i.seconds) / i.day_seconds for i in facts.items() if select(i)), _ZERO))
-    conv = _convert(unit, True)
+            (i.as_days for i in facts.items() if select(i)), _ZERO))
+    if unit in ("h", "min"):
+        per_hour = 1 if unit == "h" else 60
+        return Source("items", None, None, lambda facts: sum(
+            (i.as_hours * per_hour for i in facts.items() if select(i)), _ZERO))
     return Source("items", None, conv, lambda facts: conv(
         sum(i.seconds for i in facts.items() if select(i))))
 

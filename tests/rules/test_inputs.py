@@ -52,6 +52,33 @@ def test_leave_days_by_perday_duration():
     assert read("leave.事假.duration", "day", perday=True) == Decimal(2)
 
 
+def test_mixed_units_add_up_in_days_and_hours():
+    """A day-unit and an hour-unit leave item: seconds mean different things, so the
+    aggregate converts through the working day (the leave type's, else 8 h)."""
+    personal_days = Decimal(57600) / 86400  # day-unit item, 事假 (working day 8 h)
+    comp_hours = Decimal(7200) / 3600  # hour-unit item, 调休 (no perday_duration)
+    assert read("sp.leave.duration", "day") == personal_days + comp_hours / 8
+    assert read("sp.leave.duration", "h") == personal_days * 28800 / 3600 + comp_hours
+    assert read("sp.leave.duration", "min") == (personal_days * 8 + comp_hours) * 60
+    assert read("sp.leave.duration", "sec") == Decimal(57600 + 7200)  # WeCom's own seconds
+
+
+def test_hour_unit_trip_counts_working_days():
+    record = RECORD.model_copy(update={"sp_items": [
+        RECORD.sp_items[2].model_copy(update={"duration": 4 * 3600, "time_type": 1})]})
+    facts = Facts(record, LEAVES, False, "flag")
+    assert compile_source("sp.trip.duration", "day")(facts) == Decimal("0.5")
+    assert compile_source("sp.trip.duration", "h")(facts) == Decimal(4)
+
+
+def test_perday_duration_is_the_working_day():
+    leaves = {3: LeaveType(id=3, name="事假", perday_duration=27000)}  # 7.5 h days
+    record = RECORD.model_copy(update={"sp_items": [
+        RECORD.sp_items[0].model_copy(update={"duration": 3 * 3600, "time_type": 1})]})
+    facts = Facts(record, leaves, False, "flag")
+    assert compile_source("leave.事假.duration", "day")(facts) == Decimal(3 * 3600) / 27000
+
+
 def test_split_policies():
     flag = overtime_split(RECORD, "flag")["workday"]
     pay = overtime_split(RECORD, "pay_remainder")["workday"]
