@@ -68,8 +68,8 @@ def fast_path_available() -> bool:
 
 
 def xml_tree(html: str) -> ET.Element | None:
-    """The element tree of ``html`` if it is well-formed XML without a ``<base>`` (which
-    would change how URLs resolve), else ``None``.
+    """The element tree of ``html`` if it is a well-formed XML ``<html>`` document without
+    namespaces or a ``<base>`` (which would change how URLs resolve), else ``None``.
 
     Markup declaring entities (only a template could: values are escaped) goes to the
     HTML5 parser, which does not expand them, so no template can make the XML parser
@@ -81,7 +81,10 @@ def xml_tree(html: str) -> ET.Element | None:
         root = ET.fromstring(html)
     except ET.ParseError:
         return None
-    return None if root.find(".//base") is not None else root
+    # a fragment, XHTML with namespaced tags or a <base> is left to the HTML5 parser, which
+    # completes and normalises what the XML parser would keep as written
+    plain = root.tag == "html" and not any("}" in el.tag for el in root.iter())
+    return root if plain and root.find(".//base") is None else None
 
 
 def payslip_document(html: str, base_url: str, url_fetcher: Any) -> weasyprint.HTML:

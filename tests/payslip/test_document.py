@@ -27,6 +27,9 @@ def test_markup_that_is_not_xml_takes_the_html5_parser():
     assert xml_tree("<p>a&nbsp;b</p>") is None
     assert xml_tree("<p>a<br>b</p>") is None
     assert xml_tree('<html><head><base href="http://x/" /></head></html>') is None
+    assert xml_tree("<p>a fragment</p>") is None
+    assert xml_tree('<html xmlns="http://www.w3.org/1999/xhtml"><body/></html>') is None
+    assert xml_tree("<html><body><p>plain</p></body></html>") is not None
     document = payslip_document("<p>a&nbsp;b<br>c", "file:///", None)
     assert isinstance(document, PayslipHTML)
     assert [e.tag for e in document.etree_element.iter()][:3] == ["html", "head", "body"]
