@@ -34,17 +34,23 @@ LangOpt = typer.Option("zh", "--lang", help="Payslip language: zh or en.")
 IncompleteOpt = typer.Option(False, "--allow-incomplete", help="Accept a month that has not ended yet (WeCom reports only closed days).")
 
 
-def _closed_month(month: str, allow: bool) -> None:
+def _closed_month(month: str, allow: bool, config: Optional[Path] = None) -> None:
     """Refuse a month that has not ended: WeCom has no data for today or later, so its
-    payroll would be silently short. The clock is read here, at the edge, never in a stage."""
-    import os
+    payroll would be silently short. The clock is read here, at the edge, never in a stage.
+    The company's time zone comes from the same settings the fetch uses (environment or
+    config file)."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
     from engine.errors import ConfigError
     from engine.period import parse_month
+    from engine.wecom.settings import DEFAULT_TZ, load_settings
 
-    period = parse_month(month, os.environ.get("WECOM_TZ") or "Asia/Shanghai")
+    try:
+        tz = load_settings(config).tz
+    except ConfigError:
+        tz = DEFAULT_TZ  # the fetch reports the settings problem itself, with its details
+    period = parse_month(month, tz)
     today = datetime.now(ZoneInfo(period.tz)).date()
     if period.last_day >= today and not allow:
         raise ConfigError(f"{period.month} has not ended yet (today is {today}); WeCom reports "
@@ -150,7 +156,7 @@ def run(
     from engine.pipeline import default_pack, run_month
 
     try:
-        _closed_month(month, allow_incomplete)
+        _closed_month(month, allow_incomplete, config)
         outcome = run_month(month, roster, rules or default_pack(), out_dir, config=config, force=force,
                             company=company, template_dir=templates, encrypt_with=encrypt_with,
                             workers=workers, lang=lang, progress=for_terminal(quiet))
@@ -172,7 +178,7 @@ def fetch(
     from engine.pipeline import fetch_only
 
     try:
-        _closed_month(month, allow_incomplete)
+        _closed_month(month, allow_incomplete, config)
         report = fetch_only(month, out_dir, roster=roster, config=config, progress=for_terminal(quiet))
     except PayrollError as exc:
         _fail(exc)

@@ -130,3 +130,25 @@ def test_a_month_not_yet_ended_is_refused(tmp_path):
     result = payroll("run", "--month", this_month, "--roster", str(roster), "--out", str(tmp_path / "o"))
     assert result.returncode == 2
     assert "has not ended yet" in result.stderr and "--allow-incomplete" in result.stderr
+
+
+def test_the_month_check_uses_the_time_zone_of_the_config_file(tmp_path):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    def today(zone):
+        return datetime.now(ZoneInfo(zone)).date()
+
+    # UTC-12 or UTC+14: at any hour one of them has another date than Asia/Shanghai
+    zone = next(z for z in ("Etc/GMT+12", "Etc/GMT-14") if today(z) != today("Asia/Shanghai"))
+    config = tmp_path / "wecom.env"
+    config.write_text(f"WECOM_CORP_ID=ww1\nWECOM_CORP_SECRET=s3cret\nWECOM_TZ={zone}\n")
+    roster = tmp_path / "r.csv"
+    roster.write_text("userid,monthly_salary\nu1,1000\n")
+    before = today(zone)
+    result = payroll("fetch", "--month", before.strftime("%Y-%m"), "--roster", str(roster),
+                     "--out", str(tmp_path / "o"), "--config", str(config))
+    assert result.returncode == 2
+    # the refusal names today's date in the configured zone, not in Asia/Shanghai
+    assert any(f"today is {day}" in result.stderr for day in (before, today(zone)))
+    assert "s3cret" not in result.stderr + result.stdout
