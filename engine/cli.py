@@ -34,11 +34,11 @@ LangOpt = typer.Option("zh", "--lang", help="Payslip language: zh or en.")
 IncompleteOpt = typer.Option(False, "--allow-incomplete", help="Accept a month that has not ended yet (WeCom reports only closed days).")
 
 
-def _closed_month(month: str, allow: bool, config: Optional[Path] = None) -> None:
+def _closed_month(month: str, allow: bool, config: Optional[Path] = None):
     """Refuse a month that has not ended: WeCom has no data for today or later, so its
     payroll would be silently short. The clock is read here, at the edge, never in a stage.
-    The company's time zone comes from the same settings the fetch uses (environment or
-    config file)."""
+    The company's time zone comes from the settings the fetch uses (environment or config
+    file); they are returned for the fetch, or ``None`` when they are invalid."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
@@ -47,14 +47,15 @@ def _closed_month(month: str, allow: bool, config: Optional[Path] = None) -> Non
     from engine.wecom.settings import DEFAULT_TZ, load_settings
 
     try:
-        tz = load_settings(config).tz
+        settings = load_settings(config)
     except ConfigError:
-        tz = DEFAULT_TZ  # the fetch reports the settings problem itself, with its details
-    period = parse_month(month, tz)
+        settings = None  # the fetch reports the settings problem itself, with its details
+    period = parse_month(month, settings.tz if settings else DEFAULT_TZ)
     today = datetime.now(ZoneInfo(period.tz)).date()
     if period.last_day >= today and not allow:
         raise ConfigError(f"{period.month} has not ended yet (today is {today}); WeCom reports "
                           "only closed days. Pass --allow-incomplete to fetch it anyway.")
+    return settings
 
 
 def _fail(exc: PayrollError) -> None:
@@ -156,8 +157,9 @@ def run(
     from engine.pipeline import default_pack, run_month
 
     try:
-        _closed_month(month, allow_incomplete, config)
-        outcome = run_month(month, roster, rules or default_pack(), out_dir, config=config, force=force,
+        settings = _closed_month(month, allow_incomplete, config)
+        outcome = run_month(month, roster, rules or default_pack(), out_dir, config=config,
+                            settings=settings, force=force,
                             company=company, template_dir=templates, encrypt_with=encrypt_with,
                             workers=workers, lang=lang, progress=for_terminal(quiet))
     except PayrollError as exc:
@@ -178,8 +180,9 @@ def fetch(
     from engine.pipeline import fetch_only
 
     try:
-        _closed_month(month, allow_incomplete, config)
-        report = fetch_only(month, out_dir, roster=roster, config=config, progress=for_terminal(quiet))
+        settings = _closed_month(month, allow_incomplete, config)
+        report = fetch_only(month, out_dir, roster=roster, config=config, settings=settings,
+                            progress=for_terminal(quiet))
     except PayrollError as exc:
         _fail(exc)
     _fetch_summary(report)

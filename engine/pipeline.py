@@ -180,12 +180,12 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
 
 
 def fetch_only(month: str, run_dir: Path, *, roster: Path | None = None,
-               config: Path | None = None, progress: Progress | None = None):
+               config: Path | None = None, settings=None, progress: Progress | None = None):
     """``payroll fetch``: the snapshot alone, for a later offline compute."""
     from engine.wecom.fetch import run_fetch
     from engine.wecom.settings import load_settings
 
-    settings = load_settings(config)
+    settings = settings or load_settings(config)
     run_dir.mkdir(parents=True, exist_ok=True)
     userids = load_roster(roster)[0].userids() if roster else None
     report, _problems = run_fetch(settings, month, run_dir, userids, progress or Silent())

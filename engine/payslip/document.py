@@ -75,7 +75,7 @@ def xml_tree(html: str) -> ET.Element | None:
     HTML5 parser, which does not expand them, so no template can make the XML parser
     blow up nested entities.
     """
-    if "<!ENTITY" in html.upper():
+    if "<!ENTITY" in html:  # XML keywords are case-sensitive: "<!entity" does not parse
         return None
     try:
         root = ET.fromstring(html)
@@ -83,8 +83,9 @@ def xml_tree(html: str) -> ET.Element | None:
         return None
     # a fragment, XHTML with namespaced tags or a <base> is left to the HTML5 parser, which
     # completes and normalises what the XML parser would keep as written
-    plain = root.tag == "html" and not any("}" in el.tag for el in root.iter())
-    return root if plain and root.find(".//base") is None else None
+    if root.tag != "html" or any("}" in el.tag or el.tag == "base" for el in root.iter()):
+        return None
+    return root
 
 
 def payslip_document(html: str, base_url: str, url_fetcher: Any) -> weasyprint.HTML:
