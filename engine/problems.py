@@ -18,6 +18,15 @@ class Severity(str, Enum):
     INFO = "info"
 
 
+class Audience(str, Enum):
+    """Who a problem is written for: ``hr`` (payroll team, finance; the default: compliance
+    findings, rule codes and legal references stay in the HR reports) or ``employee`` (a note
+    in plain words that may be printed on the employee's own payslip)."""
+
+    HR = "hr"
+    EMPLOYEE = "employee"
+
+
 class Problem(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -29,6 +38,7 @@ class Problem(BaseModel):
     rule: str = ""
     field: str = ""
     source: str = ""
+    audience: Audience = Audience.HR
 
     def __str__(self) -> str:
         parts = [self.severity.value, self.stage, self.code]

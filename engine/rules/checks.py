@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from engine.errors import EvaluationError
-from engine.problems import Problem, Severity
+from engine.problems import Audience, Problem, Severity
 from engine.rules.inputs import Item
 from engine.rules.pack import CompiledCheck, CompiledRule
 
@@ -30,12 +30,12 @@ def _show(value: object) -> str:
 
 
 def _problem(severity: Severity, code: str, message: str, userid: str, rule: str,
-             field: str | None) -> Problem:
+             field: str | None, audience: Audience = Audience.HR) -> Problem:
     # every value is a str or a Severity made here: validation would only repeat that
     obj = _new(Problem)
     _set(obj, "__dict__", {"severity": severity, "stage": STAGE, "code": code,
                            "message": message, "userid": userid, "rule": rule,
-                           "field": field or "", "source": ""})
+                           "field": field or "", "source": "", "audience": audience})
     _set(obj, "__pydantic_fields_set__", set(_GIVEN if field is None else _GIVEN_FIELD))
     _set(obj, "__pydantic_extra__", None)
     _set(obj, "__pydantic_private__", None)

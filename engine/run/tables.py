@@ -18,7 +18,8 @@ LINE_COLUMNS = ("userid", "code", "category", "label", "label_en", "item", "quan
                 "rate", "multiplier", "amount")
 EMPLOYEE_COLUMNS = ("userid", "name", "status", "department", "earnings", "deductions", "net",
                     "comp_hours", "problems")
-PROBLEM_COLUMNS = ("severity", "stage", "code", "userid", "rule", "field", "source", "message")
+PROBLEM_COLUMNS = ("severity", "stage", "code", "userid", "rule", "field", "source", "audience",
+                   "message")
 
 
 def dec(value: Decimal) -> str:
@@ -83,7 +84,8 @@ def employee_rows(result: PayrollResult) -> list[dict[str, str]]:
 
 def problem_rows(problems: Iterable[Problem]) -> list[dict[str, str]]:
     return [{"severity": p.severity.value, "stage": p.stage, "code": p.code, "userid": p.userid,
-             "rule": p.rule, "field": p.field, "source": p.source, "message": p.message}
+             "rule": p.rule, "field": p.field, "source": p.source,
+             "audience": p.audience.value, "message": p.message}
             for p in problems]
 
 
