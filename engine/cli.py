@@ -38,7 +38,8 @@ def _closed_month(month: str, allow: bool, config: Optional[Path] = None):
     """Refuse a month that has not ended: WeCom has no data for today or later, so its
     payroll would be silently short. The clock is read here, at the edge, never in a stage.
     The company's time zone comes from the settings the fetch uses (environment or config
-    file); they are returned for the fetch, or ``None`` when they are invalid."""
+    file). The month is parsed here, once, into the ``Period`` every stage receives; it is
+    returned with the settings for the fetch (``None`` when they are invalid)."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
@@ -55,7 +56,7 @@ def _closed_month(month: str, allow: bool, config: Optional[Path] = None):
     if period.last_day >= today and not allow:
         raise ConfigError(f"{period.month} has not ended yet (today is {today}); WeCom reports "
                           "only closed days. Pass --allow-incomplete to fetch it anyway.")
-    return settings
+    return period, settings
 
 
 def _fail(exc: PayrollError) -> None:
@@ -125,10 +126,11 @@ def demo(
 ) -> None:
     """Run a whole month against a local WeCom simulator: fetch, compute, payslips, run folder."""
     from engine.pipeline import demo_month
-    from engine.period import previous_month
+    from engine.period import parse_month, previous_month
 
     try:
-        outcome = demo_month(out_dir, employees=employees, month=month or previous_month(date.today()),
+        period = parse_month(month or previous_month(date.today()))
+        outcome = demo_month(out_dir, employees=employees, month=period,
                              seed=seed, chaos=chaos, workers=workers, lang=lang,
                              progress=for_terminal(quiet))
     except PayrollError as exc:
@@ -157,8 +159,8 @@ def run(
     from engine.pipeline import default_pack, run_month
 
     try:
-        settings = _closed_month(month, allow_incomplete, config)
-        outcome = run_month(month, roster, rules or default_pack(), out_dir, config=config,
+        period, settings = _closed_month(month, allow_incomplete, config)
+        outcome = run_month(period, roster, rules or default_pack(), out_dir, config=config,
                             settings=settings, force=force,
                             company=company, template_dir=templates, encrypt_with=encrypt_with,
                             workers=workers, lang=lang, progress=for_terminal(quiet))
@@ -180,8 +182,8 @@ def fetch(
     from engine.pipeline import fetch_only
 
     try:
-        settings = _closed_month(month, allow_incomplete, config)
-        report = fetch_only(month, out_dir, roster=roster, config=config, settings=settings,
+        period, settings = _closed_month(month, allow_incomplete, config)
+        report = fetch_only(period, out_dir, roster=roster, config=config, settings=settings,
                             progress=for_terminal(quiet))
     except PayrollError as exc:
         _fail(exc)

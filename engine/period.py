@@ -84,6 +84,12 @@ def parse_month(text: str, tz: str = DEFAULT_TZ) -> Period:
                   starttime=midnight(first, tz), endtime=midnight(last, tz))
 
 
+def as_period(month: "str | Period", tz: str = DEFAULT_TZ) -> Period:
+    """The library edge: a caller may pass the month as text or as a parsed ``Period``;
+    stages below only ever see the ``Period``."""
+    return month if isinstance(month, Period) else parse_month(month, tz)
+
+
 def previous_month(today: date) -> str:
     """The last complete month before ``today`` (the demo's default)."""
     first = today.replace(day=1) - timedelta(days=1)

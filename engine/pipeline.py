@@ -8,8 +8,6 @@ everything after it reads the snapshot, so ``compute_run`` can recompute a month
 
 from __future__ import annotations
 
-import hashlib
-import os
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -19,16 +17,17 @@ from engine.errors import RulePackError
 from engine.payslip.context import DEFAULT_TEMPLATES, PayslipContext
 from engine.payslip.fonts import font_files
 from engine.payslip.workers import PayslipPool, render_all
-from engine.period import Period, parse_month
+from engine.period import Period, as_period
 from engine.problems import Problem
 from engine.progress import Progress, Silent
-from engine.roster import Roster, load_roster, parse_rows, read_rows
+from engine.roster import load_roster
 from engine.rules.apply import compute
 from engine.rules.cases import run_cases
 from engine.rules.lines import PayrollResult, Status
 from engine.rules.loader import load_pack
 from engine.run import exports, manifest, tables
-from engine.run.folder import INPUTS, RESULTS, atomic_write, prepare, sha256_file
+from engine.run.folder import RESULTS, atomic_write, prepare, sha256_file
+from engine.run.inputs import copy_inputs, load_inputs, run_id_for
 from engine.run.summary import write_summary
 from engine.wecom.snapshot import Snapshot, load_snapshot
 
@@ -54,13 +53,6 @@ class RunOutcome(BaseModel):
         return by_status.get(Status.ERROR.value, 0) + by_status.get(Status.MISSING.value, 0)
 
 
-def run_id_for(month: str, *digests: str) -> str:
-    """A run id derived from its inputs and the engine version, so the same inputs give
-    the same id (and bytes) and a new engine release gives a new id."""
-    text = "\n".join((month, manifest.engine_version(), *digests))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 def preflight(pack) -> None:
     """Refuse to compute with a pack whose own test cases fail."""
     report = run_cases(pack)
@@ -68,30 +60,6 @@ def preflight(pack) -> None:
         raise RulePackError(f"{report.failed} of the pack's test cases fail; run "
                             f"`payroll rules test {pack.info.path}` for details",
                             path=pack.info.path)
-
-
-def copy_inputs(run_dir: Path, roster_path: Path, pack) -> dict[str, str]:
-    """Copy roster and every pack file into ``inputs/`` so the run recomputes offline.
-
-    Pack files keep their layout relative to each other, so ``extends: ../cn-default.yaml``
-    still resolves inside the copy.
-    """
-    copies = {"roster": f"{INPUTS}/roster{roster_path.suffix.lower() or '.csv'}"}
-    atomic_write(run_dir / copies["roster"], roster_path.read_bytes())
-    sources = [Path(f).resolve() for f in (*pack.files, *pack.case_files)]
-    root = Path(os.path.commonpath([f.parent for f in sources]))
-    for index, source in enumerate(sources):
-        rel = f"{INPUTS}/rules/{source.relative_to(root).as_posix()}"
-        atomic_write(run_dir / rel, source.read_bytes())
-        copies["rules" if index == 0 else f"rules_{index}"] = rel
-    return copies
-
-
-def load_inputs(run_dir: Path, copies: dict[str, str]) -> tuple[Roster, list[Problem], Any]:
-    """Roster and pack as copied into the run folder: what a recompute (and ``payroll
-    verify``) starts from. Problems name ``inputs/roster.csv:LINE``, not a local path."""
-    roster, problems = parse_rows(read_rows(run_dir / copies["roster"]), copies["roster"])
-    return roster, problems, load_pack(run_dir / copies["rules"])
 
 
 def write_results(run_dir: Path, result: PayrollResult, problems: Sequence[Problem],
@@ -179,20 +147,21 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
 # --- the month with the network: fetch, then compute -------------------------------------
 
 
-def fetch_only(month: str, run_dir: Path, *, roster: Path | None = None,
+def fetch_only(month: str | Period, run_dir: Path, *, roster: Path | None = None,
                config: Path | None = None, settings=None, progress: Progress | None = None):
     """``payroll fetch``: the snapshot alone, for a later offline compute."""
     from engine.wecom.fetch import run_fetch
     from engine.wecom.settings import load_settings
 
     settings = settings or load_settings(config)
+    period = as_period(month, settings.tz)
     run_dir.mkdir(parents=True, exist_ok=True)
     userids = load_roster(roster)[0].userids() if roster else None
-    report, _problems = run_fetch(settings, month, run_dir, userids, progress or Silent())
+    report, _problems = run_fetch(settings, period, run_dir, userids, progress or Silent())
     return report
 
 
-def run_month(month: str, roster_path: Path, rules_path: Path, run_dir: Path, *,
+def run_month(month: str | Period, roster_path: Path, rules_path: Path, run_dir: Path, *,
               config: Path | None = None, settings=None, force: bool = False,
               company: str | None = None, template_dir: Path | None = None,
               encrypt_with: str | None = None, workers: int | None = None, lang: str = "zh",
@@ -203,7 +172,7 @@ def run_month(month: str, roster_path: Path, rules_path: Path, run_dir: Path, *,
 
     progress = progress or Silent()
     settings = settings or load_settings(config)
-    period = parse_month(month, settings.tz)
+    period = as_period(month, settings.tz)
     pack = load_pack(rules_path)
     preflight(pack)
     roster, _problems = load_roster(roster_path)  # read again from its copy by compute_run
@@ -211,7 +180,7 @@ def run_month(month: str, roster_path: Path, rules_path: Path, run_dir: Path, *,
     # payslip workers start now: their seconds of start-up overlap with the fetch
     with PayslipPool(template_dir or DEFAULT_TEMPLATES, lang, workers) as pool:
         # the fetch's problems are stored in the snapshot and come back with it
-        run_fetch(settings, period.month, run_dir, roster.userids(), progress)
+        run_fetch(settings, period, run_dir, roster.userids(), progress)
         snapshot = load_snapshot(run_dir)
         return compute_run(run_dir, snapshot, pack, roster_path=roster_path,
                            company=company or DEFAULT_COMPANY, lang=lang, workers=workers,
@@ -231,7 +200,7 @@ def _demo_date(period: Period) -> str:
     return format_datetime(moment, usegmt=True)
 
 
-def demo_month(run_dir: Path, *, employees: int = 60, month: str, seed: int = 1,
+def demo_month(run_dir: Path, *, employees: int = 60, month: str | Period, seed: int = 1,
                chaos: bool = False, workers: int | None = None, lang: str = "zh",
                progress: Progress | None = None) -> RunOutcome:
     """``payroll demo``: start the simulator, then run the month exactly as ``run_month``."""
@@ -240,7 +209,7 @@ def demo_month(run_dir: Path, *, employees: int = 60, month: str, seed: int = 1,
     from engine.wecom.settings import load_settings
     from engine.wecom.simulator import Faults, SimConfig, Simulator
 
-    period = parse_month(month)
+    period = as_period(month)
     faults = Faults(error_rate=0.05, revoke_after=3, seed=seed) if chaos else Faults()
     config = SimConfig(employees=employees, seed=seed, fixed_date=_demo_date(period), faults=faults)
     if (run_dir / "manifest.json").is_file():  # an earlier demo: start afresh
@@ -251,7 +220,7 @@ def demo_month(run_dir: Path, *, employees: int = 60, month: str, seed: int = 1,
         settings = load_settings(environ={}, corp_id=config.corp_id,
                                  corp_secret=config.corp_secret, agent_id=str(config.agent_id),
                                  api_base=sim.url, retry_initial_seconds=0.05)
-        return run_month(month, roster_path, default_pack(), run_dir, settings=settings,
+        return run_month(period, roster_path, default_pack(), run_dir, settings=settings,
                          company=DEFAULT_COMPANY, workers=workers, lang=lang, progress=progress)
 
 

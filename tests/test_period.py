@@ -62,3 +62,13 @@ def test_any_month_spans_its_days(year, month):
     p = parse_month(f"{year}-{month:02d}")
     assert p.endtime - p.starttime == (p.calendar_days - 1) * 86400
     assert 28 <= p.calendar_days <= 31
+
+
+def test_as_period_parses_text_once_and_passes_a_period_through():
+    from engine.period import as_period
+
+    period = parse_month("2026-10", "Asia/Shanghai")
+    assert as_period(period) is period
+    assert as_period("2026-10") == period
+    with pytest.raises(ConfigError):
+        as_period("2026-13")

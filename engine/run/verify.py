@@ -28,6 +28,7 @@ from engine.run.compare import (EMPLOYEES_CSV, LINES_CSV, LINES_PARQUET, PROBLEM
                                 compare_problems, compare_summary, compare_traces, difference,
                                 read_csv)
 from engine.run.folder import MANIFEST, MANIFEST_CSV, list_files, sha256_file
+from engine.run.inputs import load_inputs, run_id_for
 
 __all__ = ["Difference", "VerifyReport", "verify"]
 
@@ -151,7 +152,6 @@ def _input_path(run_dir: Path, manifest: dict[str, Any], key: str, pattern: str)
 
 def recompute(run_dir: Path, manifest: dict[str, Any]) -> Recomputed:
     """Load snapshot, roster copy and pack copy from the folder and compute the month."""
-    from engine.pipeline import load_inputs, run_id_for
     from engine.rules.apply import compute
     from engine.wecom.snapshot import load_snapshot
 

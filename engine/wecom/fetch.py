@@ -22,7 +22,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict
 
 from engine.errors import WeComError
-from engine.period import Period, parse_month
+from engine.period import Period
 from engine.problems import Problem, info, warning
 from engine.progress import Progress, Silent
 from engine.wecom.client import MAX_BATCH, MAX_USERID_BYTES, Exchange, WeComClient, listener_for
@@ -224,11 +224,10 @@ def _fetch_batches(client: WeComClient, period: Period, store: SnapshotStore,
     return merge(results), resumed, files
 
 
-def run_fetch(settings: WeComSettings, month: str, out_dir: Path | str,
+def run_fetch(settings: WeComSettings, period: Period, out_dir: Path | str,
               roster_userids: Iterable[str] | None = None, progress: Progress | None = None,
               transport: httpx.BaseTransport | None = None) -> tuple[FetchReport, list[Problem]]:
-    """What ``payroll fetch`` calls: settings + month + optional roster ids + run folder."""
-    period = parse_month(month, settings.tz)
+    """What ``payroll fetch`` calls: settings + period + optional roster ids + run folder."""
     client = WeComClient(settings, httpx.Client(transport=transport,
                                                 timeout=settings.timeout_seconds))
     try:

@@ -149,6 +149,6 @@ def test_settings_cover_the_simulator():
 def test_run_fetch_is_what_the_command_line_calls(tmp_path):
     with Simulator(SimConfig(employees=120, seed=8, window_seconds=1.0)) as sim:
         roster = [row["userid"] for row in sim.company.roster_rows()]
-        report, problems = run_fetch(sim_settings(sim), "2026-10", tmp_path, roster)
+        report, problems = run_fetch(sim_settings(sim), parse_month("2026-10"), tmp_path, roster)
     assert report.period == PERIOD and report.fetched == len(roster) and not report.missing
     assert load_snapshot(tmp_path).requested == tuple(sorted(roster))
