@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict
 from engine.errors import PayrollError, RunFolderError
 from engine.files import atomic_write
 from engine.payslip.context import PayslipContext
-from engine.payslip.names import payslip_filename
+from engine.payslip.names import plan_names
 from engine.payslip.pdf import Renderer, render_pdf
 from engine.payslip.secure import SECURE_DIR, delivery_password, encrypt
 from engine.problems import Problem, error
@@ -57,9 +57,8 @@ Outcome = tuple[int, PayslipFile | None, list[Problem]]
 
 def plan(results: Iterable[EmployeeResult]) -> list[Task]:
     """Employees to render (status OK only), each with its unique file name."""
-    taken: set[str] = set()
-    return [(n, r, payslip_filename(r.userid, taken))
-            for n, r in enumerate(x for x in results if x.status is Status.OK)]
+    ok = [x for x in results if x.status is Status.OK]
+    return list(zip(range(len(ok)), ok, plan_names(r.userid for r in ok)))
 
 
 def _inside(out_dir: Path, name: str) -> Path:
