@@ -14,6 +14,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from engine.errors import PayrollError
@@ -60,7 +61,9 @@ def _closed_month(month: str, allow: bool, config: Optional[Path] = None):
 
 
 def _fail(exc: PayrollError) -> None:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+    # soft wrap: a message names files and values; it must survive copy and paste whole
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True,
+              soft_wrap=True)
     raise typer.Exit(exc.exit_code)
 
 

@@ -20,7 +20,7 @@ from engine.payslip.workers import PayslipPool, render_all
 from engine.period import Period, as_period
 from engine.problems import Problem
 from engine.progress import Progress, Silent
-from engine.roster import load_roster
+from engine.roster import Roster, load_roster
 from engine.rules.apply import compute
 from engine.rules.cases import run_cases
 from engine.rules.lines import PayrollResult, Status
@@ -98,8 +98,14 @@ def render_stage(result: PayrollResult, ctx: PayslipContext, run_dir: Path,
         progress.finish()
 
 
+def roster_facts(roster: Roster) -> dict[str, Any]:
+    """What the manifest records about the roster file: how it was decoded and read."""
+    return {"encoding": roster.encoding, "employees": len(roster.employees),
+            "headers": dict(sorted(roster.headers.items()))}
+
+
 def write_manifest(run_dir: Path, ctx: PayslipContext, files: Sequence,
-                   inputs: dict[str, str]) -> None:
+                   inputs: dict[str, str], extra: dict[str, Any] | None = None) -> None:
     """Hash every file and mark the run finished (the last write of a run)."""
     payslip_rows = [{"userid": f.userid, "file": f.path, "sha256": f.sha256,
                      "size": str(f.size), "net": tables.dec(f.net)} for f in files]
@@ -107,7 +113,7 @@ def write_manifest(run_dir: Path, ctx: PayslipContext, files: Sequence,
                           extra={"inputs": inputs,
                                  "pack": ctx.pack.model_dump(mode="json", exclude={"path"}),
                                  "snapshot_sha256": ctx.snapshot_sha256,
-                                 "company": ctx.company, "lang": ctx.lang})
+                                 "company": ctx.company, "lang": ctx.lang, **(extra or {})})
     manifest.write(run_dir, body, payslip_rows)
 
 
@@ -139,7 +145,7 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
     progress.note("writing results, finance summary and manifest")
     summary = write_results(run_dir, result, problems, run_id, period)
     write_summary(run_dir, result, problems, summary, company)
-    write_manifest(run_dir, ctx, files, inputs=copies)
+    write_manifest(run_dir, ctx, files, inputs=copies, extra={"roster": roster_facts(roster)})
     return RunOutcome(run_dir=run_dir, run_id=run_id, month=period.month, summary=summary,
                       problems=tuple(problems), payslips=len(files))
 
@@ -175,7 +181,8 @@ def run_month(month: str | Period, roster_path: Path, rules_path: Path, run_dir:
     period = as_period(month, settings.tz)
     pack = load_pack(rules_path)
     preflight(pack)
-    roster, _problems = load_roster(roster_path)  # read again from its copy by compute_run
+    # read again from its copy by compute_run; an unusable roster stops the run here
+    roster, _problems = load_roster(roster_path, amounts=tuple(pack.roster))
     prepare(run_dir, force=force)
     # payslip workers start now: their seconds of start-up overlap with the fetch
     with PayslipPool(template_dir or DEFAULT_TEMPLATES, lang, workers) as pool:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.problems import Problem
-from engine.roster import Roster, parse_rows, read_rows
+from engine.roster import Roster, load_roster
 from engine.rules.loader import load_pack
 from engine.run import manifest
 from engine.run.folder import INPUTS, atomic_write
@@ -47,5 +47,7 @@ def copy_inputs(run_dir: Path, roster_path: Path, pack) -> dict[str, str]:
 def load_inputs(run_dir: Path, copies: dict[str, str]) -> tuple[Roster, list[Problem], Any]:
     """Roster and pack as copied into the run folder: what a recompute (and ``payroll
     verify``) starts from. Problems name ``inputs/roster.csv:LINE``, not a local path."""
-    roster, problems = parse_rows(read_rows(run_dir / copies["roster"]), copies["roster"])
-    return roster, problems, load_pack(run_dir / copies["rules"])
+    pack = load_pack(run_dir / copies["rules"])
+    roster, problems = load_roster(run_dir / copies["roster"], source=copies["roster"],
+                                   amounts=tuple(pack.roster))
+    return roster, problems, pack
