@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from engine.commands import company as company_commands
+from engine.commands.shell import err, out
+from engine.commands.shell import fail as _fail
 from engine.errors import PayrollError
 from engine.progress import for_terminal
 
@@ -25,8 +26,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Payroll and overtime from WeCom attendance: fetch, compute, payslips, audit.")
 rules_app = typer.Typer(no_args_is_help=True, help="Validate and test YAML rule packs.")
 app.add_typer(rules_app, name="rules")
-out = Console()
-err = Console(stderr=True)
+app.command("init")(company_commands.init)
+app.command("doctor")(company_commands.doctor)
 
 MonthOpt = typer.Option(..., "--month", help="Pay month, YYYY-MM.")
 QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress output.")
@@ -58,13 +59,6 @@ def _closed_month(month: str, allow: bool, config: Optional[Path] = None):
         raise ConfigError(f"{period.month} has not ended yet (today is {today}); WeCom reports "
                           "only closed days. Pass --allow-incomplete to fetch it anyway.")
     return period, settings
-
-
-def _fail(exc: PayrollError) -> None:
-    # soft wrap: a message names files and values; it must survive copy and paste whole
-    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True,
-              soft_wrap=True)
-    raise typer.Exit(exc.exit_code)
 
 
 def _summary_table(outcome) -> None:
@@ -144,9 +138,9 @@ def demo(
 @app.command()
 def run(
     month: str = MonthOpt,
-    roster: Path = typer.Option(..., "--roster", exists=True, dir_okay=False, help="Roster CSV/XLSX: userid, monthly_salary, …"),
-    rules: Optional[Path] = typer.Option(None, "--rules", help="Rule pack YAML (default: the bundled rules/cn-default.yaml)."),
-    out_dir: Path = typer.Option(..., "--out", help="The run folder to write."),
+    roster: Optional[Path] = typer.Option(None, "--roster", exists=True, dir_okay=False, help="Roster CSV/XLSX: userid, monthly_salary, … (default: the company folder's)."),
+    rules: Optional[Path] = typer.Option(None, "--rules", help="Rule pack YAML (default: the company folder's, else the bundled rules/cn-default.yaml)."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="The run folder to write (default: the company folder's runs/MONTH)."),
     force: bool = typer.Option(False, "--force", help="Recompute a finished run folder (its snapshot is kept)."),
     allow_errors: bool = typer.Option(False, "--allow-errors", help="Exit 0 even if some employees have status=error."),
     company: Optional[str] = typer.Option(None, "--company", help="Company name printed on payslips."),
@@ -154,19 +148,27 @@ def run(
     encrypt_with: Optional[str] = typer.Option(None, "--encrypt-with", help="Roster column holding a password for encrypted copies."),
     config: Optional[Path] = typer.Option(None, "--config", help="Settings file (otherwise WECOM_* environment variables)."),
     workers: Optional[int] = WorkersOpt,
-    lang: str = LangOpt,
+    lang: Optional[str] = typer.Option(None, "--lang", help="Payslip language: zh or en (default: the company folder's, else zh)."),
     allow_incomplete: bool = IncompleteOpt,
     quiet: bool = QuietOpt,
 ) -> None:
-    """Fetch the month from WeCom (WECOM_API_BASE), compute it and write the run folder."""
+    """Fetch the month from WeCom (WECOM_API_BASE), compute it and write the run folder.
+
+    Inside a company folder (`payroll init`) only --month is needed."""
     from engine.pipeline import default_pack, run_month
 
     try:
-        period, settings = _closed_month(month, allow_incomplete, config)
-        outcome = run_month(period, roster, rules or default_pack(), out_dir, config=config,
-                            settings=settings, force=force,
-                            company=company, template_dir=templates, encrypt_with=encrypt_with,
-                            workers=workers, lang=lang, progress=for_terminal(quiet))
+        found = company_commands.folder_defaults(
+            month, roster=roster, rules=rules, out_dir=out_dir, config=config,
+            company=company, lang=lang, templates=templates)
+        company_commands.say_folder(found)
+        period, settings = _closed_month(month, allow_incomplete, found["config"])
+        outcome = run_month(period, found["roster"], found["rules"] or default_pack(),
+                            found["out_dir"], config=found["config"], settings=settings,
+                            force=force, company=found["company"],
+                            template_dir=found["templates"], logo=found["logo"],
+                            encrypt_with=encrypt_with, workers=workers, lang=found["lang"],
+                            progress=for_terminal(quiet))
     except PayrollError as exc:
         _fail(exc)
     _finish(outcome, allow_errors)
@@ -175,8 +177,8 @@ def run(
 @app.command()
 def fetch(
     month: str = MonthOpt,
-    out_dir: Path = typer.Option(..., "--out", help="Run folder; the snapshot goes to its snapshot/."),
-    roster: Optional[Path] = typer.Option(None, "--roster", exists=True, dir_okay=False, help="Fetch these userids (default: the whole directory)."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="Run folder; the snapshot goes to its snapshot/ (default: the company folder's runs/MONTH)."),
+    roster: Optional[Path] = typer.Option(None, "--roster", exists=True, dir_okay=False, help="Fetch these userids (default: the company folder's roster, else the whole directory)."),
     config: Optional[Path] = typer.Option(None, "--config", help="Settings file (otherwise WECOM_* environment variables)."),
     allow_incomplete: bool = IncompleteOpt,
     quiet: bool = QuietOpt,
@@ -185,8 +187,11 @@ def fetch(
     from engine.pipeline import fetch_only
 
     try:
-        period, settings = _closed_month(month, allow_incomplete, config)
-        report = fetch_only(period, out_dir, roster=roster, config=config, settings=settings,
+        found = company_commands.folder_defaults(month, roster=roster, out_dir=out_dir,
+                                                 config=config, optional_roster=True)
+        period, settings = _closed_month(month, allow_incomplete, found["config"])
+        report = fetch_only(period, found["out_dir"], roster=found["roster"],
+                            config=found["config"], settings=settings,
                             progress=for_terminal(quiet))
     except PayrollError as exc:
         _fail(exc)
@@ -209,6 +214,8 @@ def simulator(
     token_lifetime: int = typer.Option(7200, "--token-lifetime", min=1, help="expires_in of new tokens, seconds."),
     invisible: int = typer.Option(0, "--invisible", min=0, help="Directory users outside the app's visible range."),
     departed: list[str] = typer.Option([], "--departed", help="A userid on the roster but not in the directory (repeatable)."),
+    deny: list[str] = typer.Option([], "--deny", help="An endpoint the app may not call, answered 48002, e.g. checkin/getcheckin_monthdata (repeatable)."),
+    untrusted_ip: bool = typer.Option(False, "--untrusted-ip", help="Answer every data call 60020 (caller not in 企业可信IP)."),
     log: bool = typer.Option(False, "--log", help="Log every request to stderr."),
 ) -> None:
     """Serve a simulated WeCom API on loopback until interrupted."""
@@ -220,7 +227,8 @@ def simulator(
                     revoke_after=revoke_after, seed=seed)
     config = SimConfig(employees=employees, seed=seed, window_seconds=window, port=port,
                        faults=faults, token_lifetime=token_lifetime, invisible=invisible,
-                       departed=tuple(departed), log_requests=log)
+                       departed=tuple(departed), denied=tuple(deny),
+                       untrusted_ip=untrusted_ip, log_requests=log)
     try:
         serve_simulator(config, roster_out=roster_out, say=err.print)
     except PayrollError as exc:

@@ -120,6 +120,7 @@ def write_manifest(run_dir: Path, ctx: PayslipContext, files: Sequence,
 def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
                 company: str = DEFAULT_COMPANY, lang: str = "zh", workers: int | None = None,
                 template_dir: Path | None = None, encrypt_with: str | None = None,
+                logo: str | None = None,
                 extra_problems: Sequence[Problem] = (), progress: Progress | None = None,
                 pool: PayslipPool | None = None) -> RunOutcome:
     """Everything after the fetch: compute, results, payslips, manifest.
@@ -139,7 +140,7 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
     problems = [*extra_problems, *roster_problems, *snapshot.problems, *problems]
     ctx = PayslipContext(company=company, month=period.month, run_id=run_id, pack=pack.info,
                          snapshot_sha256=snapshot.sha256, lang=lang, encrypt_with=encrypt_with,
-                         **({"template_dir": template_dir} if template_dir else {}))
+                         logo=logo, **({"template_dir": template_dir} if template_dir else {}))
     files, render_problems = render_stage(result, ctx, run_dir, workers, pool, progress)
     problems.extend(render_problems)
     progress.note("writing results, finance summary and manifest")
@@ -170,7 +171,8 @@ def fetch_only(month: str | Period, run_dir: Path, *, roster: Path | None = None
 def run_month(month: str | Period, roster_path: Path, rules_path: Path, run_dir: Path, *,
               config: Path | None = None, settings=None, force: bool = False,
               company: str | None = None, template_dir: Path | None = None,
-              encrypt_with: str | None = None, workers: int | None = None, lang: str = "zh",
+              encrypt_with: str | None = None, logo: str | None = None,
+              workers: int | None = None, lang: str = "zh",
               progress: Progress | None = None) -> RunOutcome:
     """The whole month against the WeCom API named by the settings (``payroll run``)."""
     from engine.wecom.fetch import run_fetch
@@ -191,7 +193,7 @@ def run_month(month: str | Period, roster_path: Path, rules_path: Path, run_dir:
         snapshot = load_snapshot(run_dir)
         return compute_run(run_dir, snapshot, pack, roster_path=roster_path,
                            company=company or DEFAULT_COMPANY, lang=lang, workers=workers,
-                           template_dir=template_dir, encrypt_with=encrypt_with,
+                           template_dir=template_dir, encrypt_with=encrypt_with, logo=logo,
                            progress=progress, pool=pool)
 
 

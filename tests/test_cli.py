@@ -18,11 +18,14 @@ def payroll(*args: str, env: dict | None = None, cwd: Path = ROOT) -> subprocess
 
 
 @pytest.mark.parametrize("verb", [[], ["demo"], ["run"], ["fetch"], ["simulator"], ["rules"],
-                                  ["rules", "check"], ["rules", "test"], ["verify"], ["diff"]])
+                                  ["rules", "check"], ["rules", "test"], ["verify"], ["diff"],
+                                  ["init"], ["doctor"]])
 def test_every_command_has_help(verb):
     result = payroll(*verb, "--help")
     assert result.returncode == 0, result.stderr
     assert "Usage" in result.stdout
+    # flags show as flags, not as options taking a value
+    assert "<bool>" not in result.stdout
 
 
 def test_demo_from_the_command_line(tmp_path):

@@ -81,8 +81,6 @@ def xlsx_bytes(sheets: dict[str, tuple[Sequence[str], Sequence[dict[str, Any]]]]
                created: str) -> bytes:
     """One sheet per entry: ``{name: (columns, rows)}``. Numbers go in as Decimal-exact
     strings converted to numbers only where Excel needs them (amount columns)."""
-    from datetime import datetime
-
     from openpyxl import Workbook
 
     book = Workbook()
@@ -92,6 +90,14 @@ def xlsx_bytes(sheets: dict[str, tuple[Sequence[str], Sequence[dict[str, Any]]]]
         sheet.append(list(columns))
         for row in rows:
             sheet.append([row.get(c, "") for c in columns])
+    return pinned_workbook(book, created)
+
+
+def pinned_workbook(book, created: str) -> bytes:
+    """An openpyxl workbook's bytes with its dates pinned to ``created`` (ISO date-time),
+    for workbooks built elsewhere (the roster template of ``payroll init``)."""
+    from datetime import datetime
+
     stamp = datetime.fromisoformat(created)
     book.properties.created = book.properties.modified = stamp
     book.properties.creator = "wecom-payroll"

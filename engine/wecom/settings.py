@@ -18,6 +18,7 @@ from pydantic_settings import (BaseSettings, PydanticBaseSettingsSource, Setting
                                TomlConfigSettingsSource)
 
 from engine.errors import ConfigError
+from engine.keys import closest, unknown_keys
 from engine.period import DEFAULT_TZ
 
 DEFAULT_BASE = "https://qyapi.weixin.qq.com"
@@ -86,18 +87,36 @@ class WeComSettings(BaseSettings):
         return (init_settings,)
 
 
+def _toml_values(path: Path) -> dict[str, Any]:
+    values = TomlConfigSettingsSource(WeComSettings, toml_file=path)()
+    section = values.get("wecom")
+    if not isinstance(section, dict):  # a flat file: the keys are the settings
+        return {k: v for k, v in values.items() if not isinstance(v, dict)}
+    section = dict(section)
+    company = values.get("company")
+    # a company folder's payroll.toml states its time zone once, under [company]
+    if isinstance(company, dict) and "tz" in company:
+        section.setdefault("tz", company["tz"])
+    return section
+
+
 def _file_values(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     if path.suffix.lower() == ".toml":
-        values = TomlConfigSettingsSource(WeComSettings, toml_file=path)()
-        section = values.get("wecom")
-        return dict(section) if isinstance(section, dict) else dict(values)
-    from dotenv import dotenv_values  # a dependency of pydantic-settings
+        values, where = _toml_values(path), f"[wecom] of {path}"
+    else:
+        from dotenv import dotenv_values  # a dependency of pydantic-settings
 
-    prefix = "WECOM_"
-    return {k[len(prefix):].lower() if k.upper().startswith(prefix) else k.lower(): v
-            for k, v in dotenv_values(path).items() if v is not None}
+        prefix = "WECOM_"
+        values = {k[len(prefix):].lower(): v for k, v in dotenv_values(path).items()
+                  if v is not None and k.upper().startswith(prefix)}
+        values.pop("config", None)
+        where = str(path)
+    problems = unknown_keys(where, values, WeComSettings.model_fields)
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return values
 
 
 def load_settings(config: Path | str | None = None,
@@ -122,12 +141,19 @@ def load_settings(config: Path | str | None = None,
         # model_validate skips the settings sources: the merge above is the whole truth
         return WeComSettings.model_validate(values)
     except ValidationError as exc:
-        raise ConfigError(_explain(exc)) from None
+        raise ConfigError(_explain(exc, set(values) - set(WeComSettings.model_fields))) from None
 
 
-def _explain(exc: ValidationError) -> str:
+def _explain(exc: ValidationError, strays: set[str]) -> str:
+    """One part per invalid setting; a missing one names a stray key that looks like it
+    (``WECOM_CORP_SECERT`` set, ``WECOM_CORP_SECRET`` missing)."""
     parts = []
     for err in exc.errors():
         name = ".".join(str(p) for p in err["loc"]) or "settings"
-        parts.append(f"WECOM_{name.upper()}: {err['msg']}")
+        text = f"WECOM_{name.upper()}: {err['msg']}"
+        if err["type"] == "missing":
+            near = closest(name, sorted(strays))
+            if near:
+                text += f" (WECOM_{near.upper()} is set instead: a typo?)"
+        parts.append(text)
     return "invalid WeCom settings: " + "; ".join(parts)

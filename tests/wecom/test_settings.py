@@ -65,3 +65,21 @@ def test_os_environ_does_not_leak_behind_an_injected_one(monkeypatch):
     monkeypatch.setenv("WECOM_CORP_SECRET", "os-secret")
     assert load_settings(environ=ENV).corp_id == "ww-env"
     assert load_settings().corp_id == "from-os"
+
+
+def test_a_mistyped_key_in_the_file_names_the_key_meant(tmp_path):
+    path = tmp_path / "payroll.toml"
+    path.write_text('[wecom]\ncorp_id = "ww1"\ncorp_secert = "s"\n')
+    with pytest.raises(ConfigError, match=r"'corp_secert'.*did you mean 'corp_secret'"):
+        load_settings(path, environ={})
+
+
+def test_a_mistyped_variable_is_named_when_the_real_one_is_missing():
+    with pytest.raises(ConfigError, match="WECOM_CORP_SECERT is set instead"):
+        load_settings(environ={"WECOM_CORP_ID": "ww1", "WECOM_CORP_SECERT": "s"})
+
+
+def test_a_company_folder_states_its_time_zone_under_company(tmp_path):
+    path = tmp_path / "payroll.toml"
+    path.write_text('[company]\nname = "A"\ntz = "Asia/Urumqi"\n[wecom]\ncorp_id = "ww1"\n')
+    assert load_settings(path, environ={"WECOM_CORP_SECRET": "s"}).tz == "Asia/Urumqi"

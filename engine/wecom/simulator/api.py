@@ -141,6 +141,10 @@ class Api:
                 raise Rejected(status)
         if req.method != spec.method:
             raise Rejected(43001 if spec.method == "GET" else 43002)
+        if spec.data_call and self.sim.config.untrusted_ip:
+            raise Rejected(60020)
+        if req.endpoint in self.sim.config.denied:
+            raise Rejected(48002)
         if not self.sim.windows.admit(req.endpoint):
             raise Rejected(45009)
         if spec.data_call and roll.error:

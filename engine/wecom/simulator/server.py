@@ -57,6 +57,10 @@ class SimConfig:
     block_seconds: float | None = None  # how long a 45009 block lasts; None: one window
     invisible: int = 0  # directory users outside the app's visible range
     departed: tuple[str, ...] = ()  # on the roster but not in the directory (→ 301021)
+    # console misconfigurations: endpoints the app may not call (→ 48002, e.g. the app is
+    # not in 打卡's API list) and a caller outside 企业可信IP (→ 60020 on every data call)
+    denied: tuple[str, ...] = ()
+    untrusted_ip: bool = False
     fixed_date: str | None = None  # RFC 1123 value for every HTTP Date header
     faults: Faults = Faults()
     host: str = "127.0.0.1"
