@@ -27,6 +27,8 @@ def test_stages_never_import_the_pipeline_or_the_cli():
     for path in sorted(ROOT.rglob("*.py")):
         if path.parent == ROOT and path.stem in ("pipeline", "cli", "__init__"):
             continue
+        if path.parent == ROOT / "commands":  # the CLI's own commands, split out of cli.py
+            continue
         hits = [m for m in imported(path) if m in UPPER or m.startswith(tuple(f"{u}." for u in UPPER))]
         if hits:
             upward[path.relative_to(ROOT).as_posix()] = hits

@@ -58,8 +58,8 @@ def _attempt(name: str, probe: Callable[[], str]) -> Check:
 
 def folder_checks(folder) -> tuple[list[Check], list[str]]:
     """Offline checks of a :class:`CompanyFolder`; also the roster's userids."""
-    from engine.pipeline import preflight
     from engine.roster import load_roster
+    from engine.rules.cases import run_cases
     from engine.rules.loader import load_pack
 
     checks, userids = [], []
@@ -75,8 +75,11 @@ def folder_checks(folder) -> tuple[list[Check], list[str]]:
 
     def rules() -> str:
         pack = load_pack(folder.rules)
-        preflight(pack)
-        return f"{folder.payroll.rules}: {pack.info.name} {pack.info.version}, cases pass"
+        report = run_cases(pack)
+        if report.failed:
+            raise Finding(f"{report.failed} of the pack's test cases fail",
+                          fix=f"run `payroll rules test {folder.payroll.rules}` and correct them")
+        return f"{folder.payroll.rules}: {pack.info.name} {pack.info.version}, {report.passed} cases pass"
 
     checks.append(_attempt("roster", roster))
     checks.append(_attempt("rules", rules))
