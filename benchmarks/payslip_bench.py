@@ -9,12 +9,21 @@ start-up (spawn, imports, font coverage, warm-up render), counted from the first
 chunk. "cpu" is CPU time per payslip: this process's for the naive and 1-worker runs, the
 workers' (reaped children) for the pooled run, so it is less disturbed by other load.
 Numbers on a shared machine are noisy: compare the ratios, not the absolute values.
+
+``--ab REV`` measures warm CPU per payslip of this checkout against the renderer of git
+revision ``REV`` (e.g. ``main``), exported with ``git archive`` into a temporary folder.
+Each side renders the same sample employees in a process of its own (fonts loaded and
+one warm-up render first, then CPU time of ``-n`` payslips); the sides alternate for
+``--rounds`` rounds so load from other processes falls on both, and the median of each
+side is compared.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -71,10 +80,62 @@ def pooled(results, ctx, workers: int) -> tuple[float, float, float]:
     return len(results) / total, steady, cpu * 1000
 
 
+# Run inside each side's tree: only APIs both sides have (sample employees, render_pdf).
+_WARM_CPU = """
+import gc, sys, time
+sys.path.insert(0, sys.argv[1])
+from engine.payslip.pdf import Renderer, render_pdf
+from engine.payslip.sample import context, zhangsan
+ctx = context()
+renderer = Renderer(ctx.template_dir, ctx.lang)
+people = [zhangsan(userid=f"user{i:05d}", name=f"张{'三四五六七八九十'[i % 8]}{i}")
+          for i in range(int(sys.argv[2]) + 2)]
+for p in people[:2]:
+    render_pdf(p, ctx, renderer)
+gc.freeze()
+start = time.process_time()
+for p in people[2:]:
+    render_pdf(p, ctx, renderer)
+print((time.process_time() - start) / (len(people) - 2))
+"""
+
+
+def warm_cpu(tree: Path, n: int, gc_threshold: bool) -> float:
+    """CPU seconds per payslip of ``tree``'s renderer in a fresh, warmed-up process."""
+    code = _WARM_CPU if not gc_threshold else _WARM_CPU.replace(
+        "gc.freeze()", "gc.freeze(); gc.set_threshold(50_000, 20, 20)")
+    out = subprocess.run([sys.executable, "-c", code, str(tree), str(n)], cwd=tree,
+                         capture_output=True, text=True, check=True).stdout
+    return float(out.strip().splitlines()[-1])
+
+
+def ab(rev: str, n: int, rounds: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        old = Path(tmp) / "old"
+        old.mkdir()
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+        sides: dict[str, list[float]] = {rev: [], "this": []}
+        for _ in range(rounds):
+            sides[rev].append(warm_cpu(old, n, gc_threshold=False))
+            # the workers of this checkout collect garbage less often; so does its side
+            sides["this"].append(warm_cpu(ROOT, n, gc_threshold=True))
+    before, after = (statistics.median(sides[k]) * 1000 for k in (rev, "this"))
+    print(f"warm cpu per payslip ({rounds} rounds of {n}, median): {rev} {before:6.1f} ms, "
+          f"this checkout {after:6.1f} ms  -> {after / before:4.2f}x of {rev}")
+    print("rounds:", {k: [round(v * 1000, 1) for v in vals] for k, vals in sides.items()})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("-n", type=int, default=60, help="payslips per measurement")
+    parser.add_argument("--ab", metavar="REV", help="A/B warm CPU per payslip against REV")
+    parser.add_argument("--rounds", type=int, default=3, help="A/B rounds (alternating)")
     args = parser.parse_args()
+    if args.ab:
+        ab(args.ab, args.n, args.rounds)
+        return
     ctx, results = context(), employees(args.n)
     cores = os.cpu_count() or 1
     sample = results[: max(4, args.n // 4)]

@@ -275,3 +275,11 @@ def build_view(result: EmployeeResult, ctx: PayslipContext, labels: dict[str, An
                      for column, label in labels.get("roster_fields", {}).items()
                      if result.roster.get(column) and column not in hidden),
     )
+
+
+def page_view(ctx: PayslipContext, labels: dict[str, Any]) -> dict[str, Any]:
+    """What the page furniture (``page.css.j2``: footer, page numbers) may print: only
+    facts of the run, the same on every payslip of it."""
+    return {"lang": ctx.lang, "labels": labels, "company": ctx.company, "month": ctx.month,
+            "run_id": ctx.run_id, "pack": f"{ctx.pack.name} {ctx.pack.version}".strip(),
+            "pack_sha256": ctx.pack.sha256, "snapshot_sha256": ctx.snapshot_sha256}

@@ -32,7 +32,7 @@ def _needs_glyph(ch: str) -> bool:
     return unicodedata.category(ch) not in _NO_GLYPH_NEEDED
 
 
-def _locate(family: str) -> tuple[str, int]:
+def locate(family: str) -> tuple[str, int]:
     """Font file and collection index fontconfig uses for ``family`` (exact match only)."""
     try:
         out = subprocess.run(
@@ -60,7 +60,7 @@ def coverage(families: tuple[str, ...] = DEFAULT_FONTS) -> frozenset[int]:
     """Code points drawn by at least one font of ``families``."""
     covered: set[int] = set()
     for family in families:
-        covered |= _cmap(*_locate(family))
+        covered |= _cmap(*locate(family))
     return frozenset(covered)
 
 
@@ -77,12 +77,21 @@ def check_glyphs(text: str, covered: frozenset[int], who: str) -> None:
         raise RenderError(f"{who}: no installed font has a glyph for {', '.join(missing)}")
 
 
+def label_text(labels: object) -> str:
+    """Every character of a template's labels (nested mappings and lists of strings)."""
+    if isinstance(labels, dict):
+        return "".join(label_text(k) + label_text(v) for k, v in labels.items())
+    if isinstance(labels, (list, tuple)):
+        return "".join(label_text(v) for v in labels)
+    return labels if isinstance(labels, str) else ""
+
+
 def font_files(families: tuple[str, ...] = DEFAULT_FONTS) -> list[dict[str, str]]:
     """The font files the payslips are drawn with, for the run's manifest: a different
     font file (a distribution update) changes the PDFs' bytes, and this says why."""
     out = []
     for family in families:
-        path, index = _locate(family)
+        path, index = locate(family)
         out.append({"family": family, "file": path, "index": str(index),
                     "sha256": sha256_file(Path(path))})
     return out

@@ -35,29 +35,40 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from engine.errors import InputError, RenderError
-from engine.payslip.context import PayslipContext, build_view, load_labels
+from engine.payslip.context import PayslipContext, build_view, load_labels, page_view
 from engine.payslip.document import payslip_document
-from engine.payslip.fonts import DEFAULT_FONTS, check_glyphs, coverage
-from engine.payslip.render import render_html
+from engine.payslip.fonts import DEFAULT_FONTS, check_glyphs, coverage, label_text, locate
+from engine.payslip.render import render_html, render_page_css
+from engine.payslip.subset import COMMON_FAMILY, SOURCE_FAMILY, common_font
 from engine.period import parse_month
 from engine.rules.lines import EmployeeResult
 
 DATA_NAME = "payslip.json"
 DATA_FORMAT = "wecom-payroll/payslip@1"
 STYLESHEET = "payslip.css"
+ENGINE_URL = "file:///wecom-payroll-engine/"  # never a real file: served from memory
+COMMON_FONT_URL = ENGINE_URL + "common-font.ttf"
 PDF_VARIANT = "pdf/a-3u"
 
 
 class TemplateFetcher(URLFetcher):
-    """Serves files inside one folder and refuses every other URL (no network, no file:///etc)."""
+    """Serves files inside one folder and refuses every other URL (no network, no file:///etc).
 
-    def __init__(self, root: Path) -> None:
+    ``engine_files`` are resources the renderer itself provides (the common font), served
+    from memory under ``ENGINE_URL``; they are not the template's and are not recorded.
+    """
+
+    def __init__(self, root: Path, engine_files: Mapping[str, bytes] | None = None) -> None:
         super().__init__(allowed_protocols=("file",), allow_redirects=False)
         self.root = root.resolve()
+        self.engine_files = dict(engine_files or {})
         self.requested: list[str] = []  # every URL asked for, refused or not
         self.refused: list[str] = []
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        if url in self.engine_files:
+            return URLFetcherResponse(url, body=self.engine_files[url],
+                                      headers={"Content-Type": "font/ttf"})
         self.requested.append(url)
         path = self._inside(url)
         if path is None:
@@ -133,15 +144,20 @@ class Renderer:
         self.lang = lang
         self.labels = load_labels(self.template_dir, lang)
         self.covered = coverage(fonts)
-        self.fetcher = TemplateFetcher(self.template_dir)
+        common = common_font(*locate(SOURCE_FAMILY), extra=label_text(self.labels))
+        self.fetcher = TemplateFetcher(self.template_dir, {COMMON_FONT_URL: common})
         self.font_config = FontConfiguration()
         self.cache: dict[str, Any] = {}
         self.environ = dict(os.environ if environ is None else environ)
         css_path = self.template_dir / STYLESHEET
         if not css_path.is_file():
             raise RenderError(f"stylesheet {STYLESHEET} not found in {self.template_dir}")
-        self.css = weasyprint.CSS(filename=str(css_path), url_fetcher=self.fetcher,
-                                  font_config=self.font_config)
+        face = weasyprint.CSS(
+            string=f'@font-face {{ font-family: "{COMMON_FAMILY}"; src: url({COMMON_FONT_URL}); }}',
+            url_fetcher=self.fetcher, font_config=self.font_config)
+        self.css = [face, weasyprint.CSS(filename=str(css_path), url_fetcher=self.fetcher,
+                                         font_config=self.font_config)]
+        self._page_css: dict[tuple[str, ...], list[Any]] = {}
 
     def fits(self, ctx: PayslipContext) -> bool:
         return ctx.template_dir.resolve() == self.template_dir and ctx.lang == self.lang
@@ -151,6 +167,20 @@ class Renderer:
         html = render_html(view, self.template_dir)
         check_glyphs(html, self.covered, result.userid)
         return html
+
+    def stylesheets(self, ctx: PayslipContext) -> list[Any]:
+        """The template's stylesheet and its page furniture for this run (footer with run
+        id, pack and snapshot: the same on every payslip of a run, so parsed once)."""
+        key = (ctx.run_id, ctx.pack.name, ctx.pack.version, ctx.pack.sha256,
+               ctx.snapshot_sha256, ctx.month, ctx.company)
+        if key not in self._page_css:
+            text = render_page_css(page_view(ctx, self.labels), self.template_dir)
+            if len(self._page_css) >= 8:
+                self._page_css.clear()
+            self._page_css[key] = self.css + ([weasyprint.CSS(
+                string=text, url_fetcher=self.fetcher, font_config=self.font_config)]
+                if text is not None else [])
+        return self._page_css[key]
 
     def pdf(self, result: EmployeeResult, ctx: PayslipContext) -> bytes:
         html = self.html(result, ctx)
@@ -163,7 +193,7 @@ class Renderer:
         document = payslip_document(html, self.template_dir.as_uri() + "/", self.fetcher)
         try:
             raw = document.write_pdf(
-                stylesheets=[self.css], font_config=self.font_config, pdf_variant=PDF_VARIANT,
+                stylesheets=self.stylesheets(ctx), font_config=self.font_config, pdf_variant=PDF_VARIANT,
                 attachments=[attachment], cache=self.cache, full_fonts=False,
                 uncompressed_pdf=True)
         except Exception as exc:  # WeasyPrint raises many unrelated types

@@ -8,7 +8,7 @@ from payslip_samples import context, pdf_text, zhangsan
 
 
 def _write(renderer: Renderer, document: weasyprint.HTML) -> bytes:
-    return document.write_pdf(stylesheets=[renderer.css], font_config=renderer.font_config,
+    return document.write_pdf(stylesheets=renderer.stylesheets(context()), font_config=renderer.font_config,
                               pdf_variant=PDF_VARIANT, full_fonts=False, uncompressed_pdf=True)
 
 
