@@ -12,6 +12,9 @@ from decimal import (ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_DOWN, RO
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
+# How close (in half steps) a computed value must be to a rounding boundary to be taken as
+# lying on it; see ``snap`` and "Exact rounding" in rules/README.md for why 1e-10.
+TIE_TOLERANCE = Decimal("1e-10")
 
 ROUNDING_MODES = {
     "half_up": ROUND_HALF_UP,
@@ -44,13 +47,33 @@ def to_decimal(value: object) -> Decimal:
     raise ValueError(f"not a number: {value!r}")
 
 
+def snap(value: Decimal, step: Decimal = CENT) -> Decimal:
+    """``value`` moved onto the nearest multiple of ``step / 2`` when it lies within
+    ``TIE_TOLERANCE`` half steps of it, else ``value`` unchanged.
+
+    The formulas are evaluated in 28 significant digits, so a quotient such as
+    8700.10 / 174 is rounded and an exact tie (2175.025) arrives as 2175.0249999…; every
+    rounding boundary of every mode (the ties of the half modes, the multiples of the step
+    of the directed ones) is a multiple of half a step, and a value of the engine's
+    arithmetic that is not on a boundary is provably farther from it than the tolerance
+    (rules/README.md, "Exact rounding"), so snapping restores the exact boundary and
+    nothing else.
+    """
+    halves = value / (step / 2)
+    nearest = halves.to_integral_value()
+    if nearest == halves or abs(halves - nearest) > TIE_TOLERANCE:
+        return value
+    return nearest * step / 2
+
+
 def round_to(value: Decimal, step: Decimal = CENT, mode: str = "half_up") -> Decimal:
-    """Round ``value`` to a multiple of ``step`` (0.01, 0.5, 1 …) with a named mode."""
+    """Round ``value`` to a multiple of ``step`` (0.01, 0.5, 1 …) with a named mode,
+    exactly: a value within ``TIE_TOLERANCE`` of a boundary is rounded as lying on it."""
     if mode not in ROUNDING_MODES:
         raise ValueError(f"unknown rounding mode {mode!r}; use one of {sorted(ROUNDING_MODES)}")
     if step <= 0:
         raise ValueError("rounding step must be positive")
-    units = (value / step).quantize(Decimal(1), rounding=ROUNDING_MODES[mode])
+    units = (snap(value, step) / step).quantize(Decimal(1), rounding=ROUNDING_MODES[mode])
     return (units * step).quantize(step) if step.as_tuple().exponent < 0 else units * step
 
 

@@ -70,7 +70,7 @@ def write_results(run_dir: Path, result: PayrollResult, problems: Sequence[Probl
     problem_rows = tables.problem_rows(problems)
     summary = tables.summary(result, list(problems), run_id)
     exports.write_csv(results / "line_items.csv", lines, tables.LINE_COLUMNS)
-    employee_columns = tables.EMPLOYEE_COLUMNS + tuple(tables.codes_in_order(result))
+    employee_columns = tables.employee_columns(result)
     exports.write_csv(results / "employees.csv", employees, employee_columns)
     exports.write_csv(results / "problems.csv", problem_rows, tables.PROBLEM_COLUMNS)
     exports.write_json(results / "summary.json", summary)

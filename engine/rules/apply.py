@@ -22,7 +22,8 @@ from engine.money import to_decimal
 from engine.period import Period
 from engine.problems import Problem, Severity
 from engine.roster import Employee, Roster
-from engine.rules.checks import ARITH_ERRORS, guard, run_checks, unmatched_leave
+from engine.rules.checks import (ARITH_ERRORS, guard, has_negative, negative_values, run_checks,
+                                 unmatched_leave)
 from engine.rules.inputs import Facts, leave_index
 from engine.rules.lines import EmployeeResult, PayrollResult, Status, Totals
 from engine.rules.pack import Pack
@@ -44,13 +45,15 @@ class RuleFailure(Exception):
 
 
 def _roster_values(prog: Program, emp: Employee, env: dict[str, object]) -> None:
-    for name, flag, required, default in prog.roster:
+    for name, flag, required, default, choices in prog.roster:
         if name == "monthly_salary":
             value, raw = emp.monthly_salary, emp.columns.get(name, "")
         else:
             raw = emp.columns.get(name, "").strip()
             value = None
-            if raw:
+            if raw and choices:
+                value = _choice(name, raw, choices)
+            elif raw:
                 try:
                     value = to_decimal(raw)
                 except ValueError as exc:
@@ -62,6 +65,15 @@ def _roster_values(prog: Program, emp: Employee, env: dict[str, object]) -> None
             raise RuleFailure(code, f"roster column {name} is {why}", field=name)
         env[name] = default if value is None else value
         env[flag] = ZERO if value is None else ONE
+
+
+def _choice(name: str, raw: str, choices: Mapping[str, Decimal]) -> Decimal:
+    found = choices.get(raw.casefold())
+    if found is None:
+        known = ", ".join(sorted(choices))
+        raise RuleFailure("bad_roster_value", f"roster column {name}: {raw!r} is not one of "
+                          f"the pack's values ({known})", field=name)
+    return found
 
 
 def _variables(prog: Program, env: dict[str, object], facts: Facts) -> None:
@@ -142,8 +154,15 @@ def _employee(prog: Program, emp: Employee, record: MonthRecord,
             problems = run_checks(prog.checks, env, emp.userid)
     if record.sp_items:
         problems += unmatched_leave(facts.items(), prog.pack.rules, emp.userid)
+    if has_negative(record):
+        problems += negative_values(record, emp.userid)
+    if prog.absent:
+        problems += prog.absent(record, emp.userid)
+    # an error (a pack check of severity error, a bad value) stops this employee's payslip;
+    # the lines stay for HR to see what was computed
+    status = Status.ERROR if any(p.severity is Severity.ERROR for p in problems) else Status.OK
     return build_all(EmployeeResult, {
-        "userid": emp.userid, "name": name, "status": Status.OK, "lines": tuple(sheet.lines),
+        "userid": emp.userid, "name": name, "status": status, "lines": tuple(sheet.lines),
         "totals": totals, "problems": tuple(problems), "record": record, "roster": emp.columns})
 
 

@@ -11,6 +11,8 @@ is written with (``"8.0333"`` matches 8.03333…); amounts compare exactly.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -59,6 +61,8 @@ class Case(_Strict):
     roster: dict[str, str | int]
     record: dict[str, Any] | None = None
     leave_types: list[dict[str, Any]] | None = None
+    # parameters of the pack set for this case only (a policy switch, another rate)
+    parameters: dict[str, Number] = Field(default_factory=dict)
     expect: Expect
 
 
@@ -167,8 +171,22 @@ def run_case(pack: Pack, case: Case, default_leaves: list[dict[str, Any]]) -> li
     leaves = [LeaveType.model_validate(x) for x in (case.leave_types
                                                     if case.leave_types is not None
                                                     else default_leaves)]
-    result, _ = compute(pack, parse_month(case.month), roster, records, leaves)
+    result, _ = compute(_with_parameters(pack, case.parameters), parse_month(case.month),
+                        roster, records, leaves)
     return _compare(result.employees[0], case.expect)
+
+
+def _with_parameters(pack: Pack, values: dict[str, str]) -> Pack:
+    """The pack with some parameters replaced by one value in force since ever."""
+    if not values:
+        return pack
+    unknown = sorted(set(values) - set(pack.parameters))
+    if unknown:
+        raise ValueError(f"case sets unknown parameters {', '.join(unknown)}")
+    params = dict(pack.parameters)
+    for name, value in values.items():
+        params[name] = params[name].model_copy(update={"values": {date.min: value}})
+    return replace(pack, parameters=params)
 
 
 def load_cases(path: Path) -> CaseFile:

@@ -11,6 +11,7 @@ because it would otherwise vanish from the payslip silently.
 from __future__ import annotations
 
 import decimal
+import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
@@ -18,6 +19,7 @@ from engine.errors import EvaluationError
 from engine.problems import Audience, Problem, Severity
 from engine.rules.inputs import Item
 from engine.rules.pack import CompiledCheck, CompiledRule
+from engine.wecom.models import MonthRecord
 
 STAGE = "compute"
 
@@ -36,12 +38,16 @@ def _problem(severity: Severity, code: str, message: str, userid: str, rule: str
     _set(obj, "__dict__", {"severity": severity, "stage": STAGE, "code": code,
                            "message": message, "userid": userid, "rule": rule,
                            "field": field or "", "source": "", "audience": audience})
-    _set(obj, "__pydantic_fields_set__", set(_GIVEN if field is None else _GIVEN_FIELD))
+    given = set(_GIVEN if field is None else _GIVEN_FIELD)
+    if audience is not Audience.HR:
+        given.add("audience")
+    _set(obj, "__pydantic_fields_set__", given)
     _set(obj, "__pydantic_extra__", None)
     _set(obj, "__pydantic_private__", None)
     return obj
 
 
+make_problem = _problem  # for the other compute checks (engine.rules.absent)
 _new, _set = object.__new__, object.__setattr__
 _GIVEN = ("severity", "stage", "code", "message", "userid", "rule")
 _GIVEN_FIELD = (*_GIVEN, "field")
@@ -63,12 +69,29 @@ def run_checks(checks: Iterable[CompiledCheck], env: Mapping[str, object],
         if not hit:
             continue
         names = sorted(check.when.names)
-        values = ", ".join(f"{n} = {_show(env[n])}" for n in names)
-        ref = f" [{check.reference}]" if check.reference else ""
-        problems.append(_problem(_SEVERITY[check.severity], check.code,
-                                 f"{check.message} ({values}){ref}", userid, check.code,
-                                 ",".join(names)))
+        message = _fill(check.message, env, check.when.names)
+        if check.audience == "employee":
+            audience = Audience.EMPLOYEE  # a plain note: no names, values or references
+        else:
+            audience = Audience.HR
+            values = ", ".join(f"{n} = {_show(env[n])}" for n in names)
+            ref = f" [{check.reference}]" if check.reference else ""
+            message = f"{message} ({values}){ref}"
+        problems.append(_problem(_SEVERITY[check.severity], check.code, message, userid,
+                                 check.code, ",".join(names), audience))
     return problems
+
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)\}")
+
+
+def _fill(message: str, env: Mapping[str, object], names: frozenset[str]) -> str:
+    """``{name}`` in a check's message replaced by the value of a name its formula reads
+    (plain text substitution, no format mini-language)."""
+    if "{" not in message:
+        return message
+    return _PLACEHOLDER.sub(
+        lambda m: _show(env[m.group(1)]) if m.group(1) in names else m.group(0), message)
 
 
 def unmatched_leave(items: Iterable[Item], rules: Iterable[CompiledRule],
@@ -99,3 +122,40 @@ def guard(value: object) -> Decimal:
 
 
 ARITH_ERRORS = (EvaluationError, ArithmeticError, decimal.InvalidOperation, TypeError)
+
+
+_SECTIONS = ("summary_info", "overwork_info")
+_LISTS = (("exception_infos", ("count", "duration")), ("sp_items", ("count", "duration")))
+
+
+def negative_values(record: MonthRecord, userid: str) -> list[Problem]:
+    """Seconds and counts below zero in WeCom's answer: errors naming the field.
+
+    No duration or count can be negative; a negative one would silently lower overtime pay
+    or raise it through a deduction's sign, so the employee is stopped. (A value that is
+    not a whole number never gets here: loading the snapshot refuses the record and names
+    the field.)
+    """
+    bad: list[tuple[str, int]] = []
+    for section in _SECTIONS:
+        values = getattr(record, section).__dict__
+        bad += [(f"{section}.{k}", v) for k, v in values.items()
+                if type(v) is int and v < 0]
+    for name, fields in _LISTS:
+        for n, entry in enumerate(getattr(record, name)):
+            values = entry.__dict__
+            bad += [(f"{name}[{n}].{k}", values[k]) for k in fields if values[k] < 0]
+    return [_problem(Severity.ERROR, "negative_value",
+                     f"WeCom answered {field} = {value}: seconds and counts cannot be "
+                     "negative; correct the attendance record in WeCom and fetch again",
+                     userid, "", field) for field, value in bad]
+
+
+def has_negative(record: MonthRecord) -> bool:
+    """Cheap test before ``negative_values``: almost every record has none."""
+    for section in _SECTIONS:
+        for v in getattr(record, section).__dict__.values():
+            if type(v) is int and v < 0:
+                return True
+    return any(e.count < 0 or e.duration < 0
+               for name, _ in _LISTS for e in getattr(record, name))

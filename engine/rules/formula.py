@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from engine.errors import EvaluationError, FormulaError
+from engine.money import snap
 
 Env = Mapping[str, object]
 Fn = Callable[[Env], object]
@@ -48,7 +49,8 @@ def _dec(value: object) -> Decimal:
 
 def _round(x: object, places: object = 0) -> Decimal:
     """Half-up rounding to ``places`` decimals (ties away from zero, like 四舍五入)."""
-    return _dec(x).quantize(Decimal(1).scaleb(-int(_dec(places))), rounding=ROUND_HALF_UP)
+    step = Decimal(1).scaleb(-int(_dec(places)))
+    return snap(_dec(x), step).quantize(step, rounding=ROUND_HALF_UP)
 
 
 def _step_round(mode: str) -> Callable[..., Decimal]:
@@ -56,7 +58,7 @@ def _step_round(mode: str) -> Callable[..., Decimal]:
         s = _dec(step)
         if s <= 0:
             raise EvaluationError("rounding step must be positive")
-        return (_dec(x) / s).to_integral_value(rounding=mode) * s
+        return (snap(_dec(x), s) / s).to_integral_value(rounding=mode) * s
     return fn
 
 

@@ -21,7 +21,7 @@ from operator import methodcaller
 from pathlib import Path
 
 from engine.errors import FormulaError, RulePackError
-from engine.money import CENT, round_to
+from engine.money import CENT, TIE_TOLERANCE, round_to
 from engine.rules.formula import Formula, compile_formula
 from engine.rules.inputs import SP_TYPES, Extractor, Item, compile_source
 from engine.rules.lines import PackInfo
@@ -32,7 +32,7 @@ PERIOD_NAMES = ("calendar_days", "work_days", "holiday_days")
 RUNNING = ("earnings_so_far", "deductions_so_far")
 TOTALS = ("total_earnings", "total_deductions", "net_pay", "comp_hours")
 ITEM_NAMES = ("item_count", "item_seconds", "item_days", "item_hours", "item_in_hours",
-              "item_id")
+              "item_id", "item_day_hours")
 RULE_PARTS = ("when", "quantity", "rate", "multiplier", "amount", "floor", "cap")
 SYMBOL = {"quantity": "quantity", "rate": "rate", "multiplier": "multiplier"}
 
@@ -40,8 +40,21 @@ SYMBOL = {"quantity": "quantity", "rate": "rate", "multiplier": "multiplier"}
 def rounder(rounding: Rounding) -> Callable[[Decimal], Decimal]:
     step, mode = rounding.step_decimal, rounding.mode
     if step == CENT and mode == "half_up":
-        return methodcaller("quantize", CENT, ROUND_HALF_UP)
+        return _fen_half_up
     return lambda v: round_to(v, step, mode)
+
+
+_HALF_FENS, _TO_FEN = Decimal(200), methodcaller("quantize", CENT, ROUND_HALF_UP)
+
+
+def _fen_half_up(value: Decimal) -> Decimal:
+    """``round_to(value, 0.01, "half_up")`` (a tie within the tolerance is a tie), inlined:
+    it rounds almost every line of a run."""
+    halves = value * _HALF_FENS
+    nearest = halves.to_integral_value()
+    if nearest != halves and abs(halves - nearest) <= TIE_TOLERANCE:
+        value = nearest / _HALF_FENS
+    return _TO_FEN(value)
 
 
 @dataclass(frozen=True)
@@ -76,6 +89,7 @@ class CompiledCheck:
     message: str
     reference: str
     where: Where
+    audience: str = "hr"
 
 
 @dataclass(frozen=True)
@@ -93,6 +107,8 @@ class Pack:
     case_files: tuple[Path, ...] = ()
     files: tuple[str, ...] = ()  # the pack file, then every file it extends (hashed in order)
     input_labels: dict[str, str] = field(default_factory=dict)
+    input_sources: dict[str, str] = field(default_factory=dict)
+    input_absent: dict[str, str] = field(default_factory=dict)  # warn | zero | error
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -312,7 +328,8 @@ def _rule_formulas(b: _Builder, rule, where: Where, earlier: set[str]):
     used = set().union(*(f.names for f in formulas.values()),
                        *(f.names for t in item_values.values() for f in t.values()))
     if rule.for_each and "quantity" not in formulas:
-        used |= {"item_days", "item_hours"}
+        # the trace keeps the working day, which converts the item's days and hours
+        used |= {"item_days", "item_hours", "item_day_hours"}
     return formulas, item_values, b.closure(used)
 
 
@@ -348,7 +365,8 @@ def _check(b: _Builder, check, where: Where) -> CompiledCheck:
         return None
     b.check_names(formula, where.at("when"), allowed, check.code)
     return CompiledCheck(code=check.code, severity=check.severity, when=formula,
-                         message=check.message, reference=check.reference, where=where)
+                         message=check.message, reference=check.reference, where=where,
+                         audience=check.audience)
 
 
 def build(merged: Merged, sha256: str, path: Path) -> Pack:
@@ -377,4 +395,6 @@ def build(merged: Merged, sha256: str, path: Path) -> Pack:
                 roster={n: c for n, (c, _) in merged.roster.items()},
                 inputs=inputs, variables=variables, rules=tuple(rules), checks=tuple(checks),
                 case_files=cases, files=tuple(str(d.path) for d in merged.chain),
-                input_labels={n: s.label for n, (s, _) in merged.inputs.items()})
+                input_labels={n: s.label for n, (s, _) in merged.inputs.items()},
+                input_sources={n: s.source for n, (s, _) in merged.inputs.items()},
+                input_absent={n: s.absent for n, (s, _) in merged.inputs.items()})

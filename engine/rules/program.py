@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from engine.errors import EvaluationError, RulePackError
 from engine.money import to_decimal
 from engine.period import Period
+from engine.rules.absent import absent_checker
 from engine.rules.checks import guard
 from engine.rules.formula import Formula, specialise
 from engine.rules.inputs import Facts, Item, reader, zeros
@@ -105,7 +106,8 @@ class Program:
         self.base.update({code: ZERO for code in pack.codes})
         self.base.update(earnings_so_far=ZERO, deductions_so_far=ZERO)
         self.base.update(zeros(pack.inputs))
-        self.roster = [(n, f"has_{n}", c.required, to_decimal(c.default))
+        self.roster = [(n, f"has_{n}", c.required, to_decimal(c.default),
+                        {k.strip().casefold(): to_decimal(v) for k, v in c.choices.items()})
                        for n, c in pack.roster.items()]
         self.perday = pack.header.leave_day == "perday_duration"
         self.policy = pack.header.overtime_split
@@ -115,6 +117,7 @@ class Program:
                             _step(r, fixed, {n: uses[n] for n in r.trace_params}))
                            for r in pack.rules)
         self.checks = tuple(_check(c, fixed) for c in pack.checks)
+        self.absent = absent_checker(pack)
         self.any_check = _any(tuple(c.when.fn for c in self.checks))
 
 
@@ -234,8 +237,14 @@ def _liner(rule: CompiledRule, p: _Parts):
             qty = qty_fn(env)
         elif qty_value is not None:
             qty = qty_value
+        elif item is None:
+            qty = ONE
+        elif unit == "h":  # a declared unit: every item in it, through the working day
+            qty = item.as_hours
+        elif unit == "day":
+            qty = item.as_days
         else:
-            qty = ONE if item is None else item.hours if item.in_hours else item.days
+            qty = item.hours if item.in_hours else item.days
         if round_qty is not None:
             qty = round_qty(qty)
         if not qty and item is None and skip_zero:
@@ -263,7 +272,11 @@ def _liner(rule: CompiledRule, p: _Parts):
             "unit": unit or ("" if item is None else "h" if item.in_hours else "day"),
             "rate": rate, "multiplier": mult, "amount": signed,
             "item": "" if item is None else item.name, "trace": trace})
-        return line, signed, (qty if money is None else amount)
+        if money is not None:
+            return line, signed, amount
+        # the code stands for one unit: the declared one, else days (hours ÷ working day)
+        return line, signed, (qty if unit or qty_fn is not None or qty_value is not None
+                              or item is None or not item.in_hours else item.as_days)
     return make
 
 
@@ -355,7 +368,7 @@ def _step(rule: CompiledRule, fixed: Mapping[str, object], params: dict[str, Par
     select, values = rule.select, p.item_values
 
     def per_item(env: Env, facts: Facts, sheet: Sheet) -> None:
-        made, total = [], ZERO
+        total = ZERO
         for item in facts.items():
             if not select(item):
                 continue
@@ -368,11 +381,10 @@ def _step(rule: CompiledRule, fixed: Mapping[str, object], params: dict[str, Par
                 env[name] = guard(fn(env))
             if when is not None and not when(env):
                 continue
-            line = make(env, sheet.userid, item)
-            made.append(line)
-            total += line[2]
-        # the running totals change after the rule: every item sees the same caps
-        for line, signed, _ in made:
+            line, signed, value = make(env, sheet.userid, item)
+            # booked at once: the next item's cap sees this item's deduction, as the next
+            # rule's would (two leave items of one rule must not share one allowance)
             _book(category, sheet, env, line, signed)
+            total += value
         env[code] = total
     return per_item

@@ -94,12 +94,17 @@ class RosterColumn(Strict):
     required: bool = False
     default: Number = "0"
     label: str = ""
+    # a text column read through a table (城市 上海 -> 1); any other text is refused
+    choices: dict[str, Number] = Field(default_factory=dict)
 
 
 class InputSpec(Strict):
     source: str = Field(min_length=1)
     unit: Literal["sec", "min", "h", "day", "count"]
     label: str = ""
+    # what a value WeCom left out of the record means: counted as 0 with a warning to HR
+    # (warn), silently 0 (zero), or the employee is not computed (error)
+    absent: Literal["warn", "zero", "error"] = "warn"
 
 
 class Variable(Strict):
@@ -144,6 +149,9 @@ class Check(Strict):
     when: FormulaText
     message: str = Field(min_length=1)
     reference: str = ""
+    # hr: for the payroll team's reports only; employee: a plain note that may be printed
+    # on the employee's payslip (write it without codes, names or legal references)
+    audience: Literal["hr", "employee"] = "hr"
 
 
 class PackFile(Strict):

@@ -102,16 +102,18 @@ def _code_rows(result: PayrollResult, units: dict[str, str]) -> tuple[Row, ...]:
     count: dict[str, int] = defaultdict(int)
     amount: dict[str, Decimal] = defaultdict(Decimal)
     quantity: dict[str, Decimal] = defaultdict(Decimal)
+    code_units = tables.code_units(result)  # one unit per quantity code, never h + day
     for emp in result.employees:
         for line in emp.lines:
             first.setdefault(line.code, line)
             count[line.code] += 1
             amount[line.code] += line.amount
-            quantity[line.code] += line.quantity
+            if line.code in code_units:
+                quantity[line.code] += tables.in_unit(line, code_units[line.code])
     rows = []
     for code, line in first.items():
         money = line.category in _MONEY
-        unit = units.get(line.unit, line.unit)
+        unit = units.get(code_units.get(code, line.unit), code_units.get(code, line.unit))
         value = fmt_money(amount[code]) if money else f"{tables.dec(quantity[code])} {unit}"
         rows.append(Row(label=code, cells=(line.label, line.category.value, str(count[code]),
                                            value)))

@@ -50,12 +50,53 @@ def codes_in_order(result: PayrollResult) -> list[str]:
     return list(seen)
 
 
-def _code_amounts(emp: EmployeeResult) -> dict[str, Decimal]:
+QUANTITY_CATEGORIES = (Category.TIME_BANK, Category.INFO)
+DAY_UNITS, HOUR_UNITS = ("day",), ("h",)
+
+
+def code_units(result: PayrollResult) -> dict[str, str]:
+    """The one unit each time-bank or info code is totalled in.
+
+    A code whose lines all share a unit keeps it; a per-item code whose lines mix days and
+    hours (年假 in days, 调休 in hours) is totalled in days, each hour-unit line converted
+    through its leave type's working day (``item_day_hours`` in the line's trace).
+    """
+    seen: dict[str, set[str]] = defaultdict(set)
+    for emp in result.employees:
+        for line in emp.lines:
+            if line.category in QUANTITY_CATEGORIES:
+                seen[line.code].add(line.unit)
+    return {code: units.pop() if len(units) == 1 else "day" for code, units in seen.items()}
+
+
+def in_unit(line: LineItem, unit: str) -> Decimal:
+    """A line's quantity in ``unit`` (its own, or days <-> hours via its working day)."""
+    if line.unit == unit:
+        return line.quantity
+    day_hours = line.trace.inputs.get("item_day_hours")
+    if isinstance(day_hours, Decimal) and day_hours:
+        if line.unit in HOUR_UNITS and unit in DAY_UNITS:
+            return line.quantity / day_hours
+        if line.unit in DAY_UNITS and unit in HOUR_UNITS:
+            return line.quantity * day_hours
+    raise ValueError(f"line {line.code} of {line.userid}: cannot convert {line.unit!r} to "
+                     f"{unit!r} (no working day in its trace)")
+
+
+def _code_amounts(emp: EmployeeResult, units: dict[str, str]) -> dict[str, Decimal]:
     sums: dict[str, Decimal] = defaultdict(Decimal)
     for line in emp.lines:
-        value = line.quantity if line.category in (Category.TIME_BANK, Category.INFO) else line.amount
-        sums[line.code] += value
+        if line.category in QUANTITY_CATEGORIES:
+            sums[line.code] += in_unit(line, units[line.code])
+        else:
+            sums[line.code] += line.amount
     return sums
+
+
+def code_column(code: str, units: dict[str, str]) -> str:
+    """The employees.csv column of a code: the code, with ``[unit]`` for a quantity."""
+    unit = units.get(code)
+    return f"{code} [{unit}]" if unit else code
 
 
 def department(emp: EmployeeResult) -> str:
@@ -63,13 +104,19 @@ def department(emp: EmployeeResult) -> str:
     return emp.departments[0] if emp.departments else emp.roster.get("department", "")
 
 
+def employee_columns(result: PayrollResult) -> tuple[str, ...]:
+    """Columns of employees.csv: the fixed ones, then one per code (``code_column``)."""
+    units = code_units(result)
+    return EMPLOYEE_COLUMNS + tuple(code_column(c, units) for c in codes_in_order(result))
+
+
 def employee_rows(result: PayrollResult) -> list[dict[str, str]]:
     """One row per roster employee; one extra column per code (amount, or quantity for
     time-bank and info codes)."""
-    codes = codes_in_order(result)
+    codes, units = codes_in_order(result), code_units(result)
     rows = []
     for emp in result.employees:
-        sums = _code_amounts(emp)
+        sums = _code_amounts(emp, units)
         row = {
             "userid": emp.userid, "name": emp.name, "status": emp.status.value,
             "department": department(emp),
@@ -77,7 +124,8 @@ def employee_rows(result: PayrollResult) -> list[dict[str, str]]:
             "net": dec(emp.totals.net), "comp_hours": dec(emp.totals.comp_hours),
             "problems": str(len(emp.problems)),
         }
-        row.update({code: dec(sums[code]) if code in sums else "" for code in codes})
+        row.update({code_column(code, units): dec(sums[code]) if code in sums else ""
+                    for code in codes})
         rows.append(row)
     return rows
 
@@ -136,7 +184,8 @@ def workbook_sheets(result: PayrollResult, lines: Sequence[dict[str, str]],
     summary_rows += [{"key": f"code.{k}", "value": v} for k, v in summary_data["by_code"].items()]
     summary_rows += [{"key": f"status.{k}", "value": str(v)}
                      for k, v in summary_data["by_status"].items()]
-    codes = set(codes_in_order(result))
+    units = code_units(result)
+    codes = {code_column(code, units) for code in codes_in_order(result)}
     sheets: dict[str, tuple[Sequence[str], list]] = {
         "summary": (("key", "value"), _numbers(summary_rows, {"value"})),
         "employees": (employee_columns, _numbers(employees, NUMERIC | codes)),

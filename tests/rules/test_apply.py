@@ -162,7 +162,10 @@ def test_engine_matches_plain_decimal(cn, salary, hourly, work, rest, holiday, a
                           "holidays_over_sec": holiday, "holidays_over_as_money": holiday}})
     result, _ = compute(cn, SEPT, roster(row), {"p": record}, LEAVES)
     employee = result.employees[0]
-    assert employee.status is Status.OK
+    below_minimum = (hourly * 174 if hourly else salary) < Decimal("2740")
+    assert employee.status is (Status.ERROR if below_minimum else Status.OK)
+    assert ({p.code for p in employee.problems if p.severity.value == "error"}
+            == ({"BELOW_MIN_WAGE"} if below_minimum else set()))
     got = {x.code: x.amount for x in employee.lines if x.amount}
     want = cn_default(salary, hourly, work, rest, holiday, absent, sick, personal,
                       Decimal("2740"))

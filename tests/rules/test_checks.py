@@ -21,14 +21,19 @@ def run(record: dict, pack=None):
     return result.employees[0], problems
 
 
-def test_holiday_comp_time_is_an_error_naming_the_law():
+def test_holiday_comp_time_is_paid_x3_with_a_warning_naming_the_law():
     employee, problems = run({"overwork_info": {"holidays_over_sec": 7200,
                                                 "holidays_over_as_vacation": 7200}})
     (problem,) = problems
-    assert problem.severity is Severity.ERROR and problem.code == "HOLIDAY_OT_AS_COMP"
+    assert problem.severity is Severity.WARNING and problem.code == "HOLIDAY_OT_AS_COMP"
     assert problem.userid == "u" and problem.rule == "HOLIDAY_OT_AS_COMP"
     assert "ot_holiday_bank_h = 2" in problem.message and "劳动法 §44(3)" in problem.message
-    assert employee.status.value == "ok"  # still paid; the payroll team must act on it
+    assert "企业微信把 2 小时法定节假日加班记为调休" in problem.message
+    assert problem.audience.value == "hr"
+    lines = {x.code: x for x in employee.lines}
+    assert lines["OT_HOLIDAY"].quantity == 2 and lines["OT_HOLIDAY"].amount == Decimal("300.00")
+    assert employee.totals.comp_hours == 0 and "COMP_HOLIDAY" not in lines
+    assert employee.status.value == "ok"  # paid as the law says; HR fixes the WeCom rule
 
 
 def test_monthly_overtime_cap_is_a_warning_only_above_36h():
@@ -43,11 +48,22 @@ def test_monthly_overtime_cap_is_a_warning_only_above_36h():
 
 def test_split_mismatch_both_directions():
     _, problems = run({"overwork_info": {"restdays_over_sec": 3600}})
-    assert [p.code for p in problems] == ["OT_SPLIT_MISMATCH"]
+    assert [p.code for p in problems] == ["OT_NOT_PAID_NOR_BANKED", "OT_SPLIT_MISMATCH"]
+    assert "rest day 1 h" in problems[0].message  # the hours neither paid nor banked
     _, problems = run({"overwork_info": {"restdays_over_sec": 3600,
                                          "restdays_over_as_money": 7200}})
     assert [p.code for p in problems] == ["OT_SPLIT_MISMATCH"]
-    assert "ot_unsplit_h = -1" in problems[0].message
+    assert "ot_restday_unsplit_h = -1" in problems[0].message
+
+
+def test_split_mismatch_of_two_kinds_does_not_cancel_out():
+    # a workday split 1 h short and a rest-day split 1 h over sum to 0 over all kinds
+    _, problems = run({"overwork_info": {"workday_over_sec": 7200, "workdays_over_as_money": 3600,
+                                         "restdays_over_sec": 3600,
+                                         "restdays_over_as_money": 7200}})
+    assert [p.code for p in problems] == ["OT_NOT_PAID_NOR_BANKED", "OT_SPLIT_MISMATCH"]
+    assert "ot_workday_unsplit_h = 1" in problems[1].message
+    assert "ot_restday_unsplit_h = -1" in problems[1].message
 
 
 def test_failing_check_is_reported_not_raised(tmp_path):
@@ -60,12 +76,14 @@ checks:
   - {code: ODD, severity: info, when: "BASE_SALARY / 0 > 1", message: never}
 """, "utf-8")
     employee, problems = run({}, load_pack(path))
-    assert employee.status.value == "ok"
+    assert employee.status.value == "error"  # an error of the compute stage stops the payslip
+    assert [x.code for x in employee.lines] == ["BASE_SALARY"]  # kept for HR
     assert [(p.code, p.rule) for p in problems] == [("check_failed", "ODD")]
 
 
 def test_unmatched_leave_is_a_warning():
-    _, problems = run({"sp_items": [{"type": 1, "vacation_id": 77, "count": 1,
+    _, problems = run({"overwork_info": {},
+                       "sp_items": [{"type": 1, "vacation_id": 77, "count": 1,
                                      "duration": 86400, "name": "育儿假"}]})
     assert [p.code for p in problems] == ["unmatched_leave"]
     assert "育儿假" in problems[0].message

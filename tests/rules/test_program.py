@@ -130,8 +130,9 @@ def test_plain_rule_trace_is_complete():
     trace = line.trace
     assert trace.inputs == {"HOURLY": Decimal(50), "monthly_salary": Decimal("8700.00"),
                             "has_hourly_rate": 0, "hourly_rate": 0,
-                            "ot_workday_money_h": Decimal(10)}
-    assert set(trace.parameters) == {"OT_WORKDAY_MULT", "MONTH_PAY_DAYS", "HOURS_PER_DAY"}
+                            "ot_workday_money_h": Decimal(10), "ot_workday_bank_h": 0}
+    assert set(trace.parameters) == {"OT_WORKDAY_MULT", "MONTH_PAY_DAYS", "HOURS_PER_DAY",
+                                     "PAY_WORKDAY_COMP"}
     assert trace.parameters["OT_WORKDAY_MULT"].effective == "1995-01-01"
     assert trace.unrounded == Decimal(10) * Decimal(50) * Decimal("1.5")
     assert "multiplier = OT_WORKDAY_MULT" in trace.formula
@@ -143,10 +144,11 @@ def test_per_item_lines_share_the_caps_of_the_rule():
     day = {"type": 1, "vacation_id": 3, "count": 1, "duration": 86400 * 20, "time_type": 0}
     employee, _ = _employee({"sp_items": [day, day]})
     personal = [x for x in employee.lines if x.code == "DED_PERSONAL_LEAVE"]
-    # both items see the deductions made before the rule, not each other
-    assert [x.amount for x in personal] == [Decimal("-8000.00")] * 2
+    # the second item sees the first one's deduction: together they stop at the base salary
+    assert [x.amount for x in personal] == [Decimal("-8000.00"), Decimal("-700.00")]
     assert personal[0].trace.notes == ("item 事假 (vacation_id 3)",)
-    assert employee.totals.deductions == Decimal("-16000.00")
+    assert personal[1].trace.notes == ("item 事假 (vacation_id 3)", "capped at 700.00")
+    assert employee.totals.deductions == Decimal("-8700.00") and employee.totals.net == 0
 
 
 def test_lines_without_validation_equal_validated_ones():
@@ -165,7 +167,7 @@ def test_lines_without_validation_equal_validated_ones():
 
 def test_check_problems_equal_validated_ones():
     employee, problems = _employee({"overwork_info": {"restdays_over_sec": 3600}})
-    (problem,) = problems
+    problem = problems[0]
     again = Problem(severity=problem.severity, stage=problem.stage, code=problem.code,
                     message=problem.message, userid=problem.userid, rule=problem.rule,
                     field=problem.field)

@@ -106,7 +106,7 @@ def write_tables(run_dir: Path, result: PayrollResult, problems: list[Problem],
     summary = tables.summary(result, problems, run_id)
     exports.write_csv(results / "line_items.csv", tables.line_rows(result), tables.LINE_COLUMNS)
     exports.write_csv(results / "employees.csv", tables.employee_rows(result),
-                      tables.EMPLOYEE_COLUMNS + tuple(tables.codes_in_order(result)))
+                      tables.employee_columns(result))
     exports.write_csv(results / "problems.csv", tables.problem_rows(problems),
                       tables.PROBLEM_COLUMNS)
     exports.write_json(results / "summary.json", summary)

@@ -76,7 +76,7 @@ def test_csv_amounts_add_up_to_the_summary(sample, tmp_path):
 
 def xlsx_of(result, problems) -> bytes:
     lines, employees = tables.line_rows(result), tables.employee_rows(result)
-    columns = tables.EMPLOYEE_COLUMNS + tuple(tables.codes_in_order(result))
+    columns = tables.employee_columns(result)
     summary = tables.summary(result, problems, RUN_ID)
     return exports.xlsx_bytes(tables.workbook_sheets(result, lines, employees, columns, summary),
                               created="2026-10-31T00:00:00")
