@@ -69,8 +69,12 @@ def _summary_table(outcome) -> None:
     table.add_row("employees", str(summary["employees"]))
     for status, count in summary["by_status"].items():
         table.add_row(f"  status {status}", str(count))
+    table.add_row("paid (payslip issued)", str(summary.get("paid", "")))
     for key, value in summary["totals"].items():
-        table.add_row(f"total {key} (CNY)", value)
+        table.add_row(f"total {key} of the paid (CNY)", value)
+    unpaid = summary.get("unpaid", {})
+    if unpaid.get("employees"):
+        table.add_row("not paid (no payslip)", str(unpaid["employees"]))
     for severity, count in summary["problems"].items():
         table.add_row(f"problems: {severity}", str(count))
     table.add_row("payslips", str(outcome.payslips))
@@ -105,8 +109,9 @@ def _finish(outcome, allow_errors: bool) -> None:
     _summary_table(outcome)
     if outcome.employee_errors and not allow_errors:
         err.print(f"[yellow]{outcome.employee_errors} employee(s) could not be paid "
-                  "(status error or missing, see results/problems.csv); exit code 1. "
-                  "Use --allow-errors to accept.[/]")
+                  "(status error or missing, see results/problems.csv); no payslip was "
+                  "issued for them; exit code 1. Use --allow-errors to accept the run "
+                  "without them.[/]", soft_wrap=True)
         raise typer.Exit(1)
 
 
@@ -142,7 +147,7 @@ def run(
     rules: Optional[Path] = typer.Option(None, "--rules", help="Rule pack YAML (default: the company folder's, else the bundled rules/cn-default.yaml)."),
     out_dir: Optional[Path] = typer.Option(None, "--out", help="The run folder to write (default: the company folder's runs/MONTH)."),
     force: bool = typer.Option(False, "--force", help="Recompute a finished run folder (its snapshot is kept)."),
-    allow_errors: bool = typer.Option(False, "--allow-errors", help="Exit 0 even if some employees have status=error."),
+    allow_errors: bool = typer.Option(False, "--allow-errors", help="Exit 0 even if some employees have status=error or missing (they still get no payslip)."),
     company: Optional[str] = typer.Option(None, "--company", help="Company name printed on payslips."),
     templates: Optional[Path] = typer.Option(None, "--templates", help="Folder with your own payslip templates."),
     encrypt_with: Optional[str] = typer.Option(None, "--encrypt-with", help="Roster column holding a password for encrypted copies."),

@@ -8,8 +8,10 @@ everything after it reads the snapshot, so ``compute_run`` can recompute a month
 
 from __future__ import annotations
 
+import shutil
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from pydantic import BaseModel, ConfigDict
 
@@ -26,7 +28,9 @@ from engine.rules.cases import run_cases
 from engine.rules.lines import PayrollResult, Status
 from engine.rules.loader import load_pack
 from engine.run import exports, manifest, tables
-from engine.run.folder import RESULTS, atomic_write, prepare, sha256_file
+from engine.run.folder import (DEMO_MARKER, RESULTS, atomic_write, clear_for_demo, prepare,
+                               sha256_file)
+from engine.run.hold import hold_errors
 from engine.run.inputs import copy_inputs, load_inputs, run_id_for
 from engine.run.summary import write_summary
 from engine.wecom.snapshot import Snapshot, load_snapshot
@@ -53,13 +57,16 @@ class RunOutcome(BaseModel):
         return by_status.get(Status.ERROR.value, 0) + by_status.get(Status.MISSING.value, 0)
 
 
-def preflight(pack) -> None:
-    """Refuse to compute with a pack whose own test cases fail."""
+def preflight(pack, period: Period | None = None) -> None:
+    """Refuse, before anything is fetched or written, a pack whose own test cases fail or
+    that has no parameter values in force for ``period``."""
     report = run_cases(pack)
     if report.failed:
         raise RulePackError(f"{report.failed} of the pack's test cases fail; run "
                             f"`payroll rules test {pack.info.path}` for details",
                             path=pack.info.path)
+    if period is not None:  # the month's program, built for nobody: raises what compute would
+        compute(pack, period, Roster(), {}, ())
 
 
 def write_results(run_dir: Path, result: PayrollResult, problems: Sequence[Problem],
@@ -122,7 +129,8 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
                 template_dir: Path | None = None, encrypt_with: str | None = None,
                 logo: str | None = None,
                 extra_problems: Sequence[Problem] = (), progress: Progress | None = None,
-                pool: PayslipPool | None = None) -> RunOutcome:
+                pool: PayslipPool | None = None,
+                extra_manifest: dict[str, Any] | None = None) -> RunOutcome:
     """Everything after the fetch: compute, results, payslips, manifest.
 
     Roster and pack are copied into ``inputs/`` first and read back from there, so the
@@ -138,15 +146,18 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
                   f"{pack.info.version}")
     result, problems = compute(pack, period, roster, snapshot.records, snapshot.leave_types)
     problems = [*extra_problems, *roster_problems, *snapshot.problems, *problems]
+    result = hold_errors(result, problems)
     ctx = PayslipContext(company=company, month=period.month, run_id=run_id, pack=pack.info,
                          snapshot_sha256=snapshot.sha256, lang=lang, encrypt_with=encrypt_with,
                          logo=logo, **({"template_dir": template_dir} if template_dir else {}))
     files, render_problems = render_stage(result, ctx, run_dir, workers, pool, progress)
     problems.extend(render_problems)
+    result = hold_errors(result, render_problems)  # no payslip made: not paid
     progress.note("writing results, finance summary and manifest")
     summary = write_results(run_dir, result, problems, run_id, period)
     write_summary(run_dir, result, problems, summary, company)
-    write_manifest(run_dir, ctx, files, inputs=copies, extra={"roster": roster_facts(roster)})
+    write_manifest(run_dir, ctx, files, inputs=copies,
+                   extra={"roster": roster_facts(roster), **(extra_manifest or {})})
     return RunOutcome(run_dir=run_dir, run_id=run_id, month=period.month, summary=summary,
                       problems=tuple(problems), payslips=len(files))
 
@@ -173,28 +184,49 @@ def run_month(month: str | Period, roster_path: Path, rules_path: Path, run_dir:
               company: str | None = None, template_dir: Path | None = None,
               encrypt_with: str | None = None, logo: str | None = None,
               workers: int | None = None, lang: str = "zh",
-              progress: Progress | None = None) -> RunOutcome:
-    """The whole month against the WeCom API named by the settings (``payroll run``)."""
+              progress: Progress | None = None, on_prepared: Callable[[Path], None] | None = None,
+              extra_manifest: dict[str, Any] | None = None) -> RunOutcome:
+    """The whole month against the WeCom API named by the settings (``payroll run``).
+
+    ``on_prepared`` is called once the folder is ready, before the fetch (the demo marks
+    its folder there); ``extra_manifest`` adds keys to ``manifest.json``."""
     from engine.wecom.fetch import run_fetch
     from engine.wecom.settings import load_settings
 
     progress = progress or Silent()
     settings = settings or load_settings(config)
     period = as_period(month, settings.tz)
+    # every check that can fail before the fetch runs before it: nothing is written yet
     pack = load_pack(rules_path)
-    preflight(pack)
+    preflight(pack, period)
     # read again from its copy by compute_run; an unusable roster stops the run here
     roster, _problems = load_roster(roster_path, amounts=tuple(pack.roster))
-    prepare(run_dir, force=force)
-    # payslip workers start now: their seconds of start-up overlap with the fetch
-    with PayslipPool(template_dir or DEFAULT_TEMPLATES, lang, workers) as pool:
-        # the fetch's problems are stored in the snapshot and come back with it
-        run_fetch(settings, period, run_dir, roster.userids(), progress)
-        snapshot = load_snapshot(run_dir)
-        return compute_run(run_dir, snapshot, pack, roster_path=roster_path,
-                           company=company or DEFAULT_COMPANY, lang=lang, workers=workers,
-                           template_dir=template_dir, encrypt_with=encrypt_with, logo=logo,
-                           progress=progress, pool=pool)
+    with removed_if_left_empty(run_dir):
+        prepare(run_dir, force=force)
+        if on_prepared is not None:
+            on_prepared(run_dir)
+        # payslip workers start now: their seconds of start-up overlap with the fetch
+        with PayslipPool(template_dir or DEFAULT_TEMPLATES, lang, workers) as pool:
+            # the fetch's problems are stored in the snapshot and come back with it
+            run_fetch(settings, period, run_dir, roster.userids(), progress)
+            snapshot = load_snapshot(run_dir)
+            return compute_run(run_dir, snapshot, pack, roster_path=roster_path,
+                               company=company or DEFAULT_COMPANY, lang=lang, workers=workers,
+                               template_dir=template_dir, encrypt_with=encrypt_with, logo=logo,
+                               progress=progress, pool=pool, extra_manifest=extra_manifest)
+
+
+@contextmanager
+def removed_if_left_empty(run_dir: Path) -> Iterator[None]:
+    """A run that fails before writing any file leaves no (empty) folder it created."""
+    existed = run_dir.exists()
+    try:
+        yield
+    except BaseException:
+        if not existed and run_dir.is_dir() and not any(
+                p.is_file() or p.is_symlink() for p in run_dir.rglob("*")):
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
 
 
 # --- the demo: the same path against a local simulator ---------------------------------
@@ -221,8 +253,13 @@ def demo_month(run_dir: Path, *, employees: int = 60, month: str | Period, seed:
     period = as_period(month)
     faults = Faults(error_rate=0.05, revoke_after=3, seed=seed) if chaos else Faults()
     config = SimConfig(employees=employees, seed=seed, fixed_date=_demo_date(period), faults=faults)
-    if (run_dir / "manifest.json").is_file():  # an earlier demo: start afresh
-        prepare(run_dir, force=True, keep_snapshot=False)
+    clear_for_demo(run_dir)  # refuses (exit 7) anything but an earlier demo run
+    demo = {"made_by": "payroll demo", "simulator": True, "employees": employees,
+            "seed": seed, "chaos": chaos, "company": DEFAULT_COMPANY}
+
+    def mark(folder: Path) -> None:
+        atomic_write(folder / DEMO_MARKER, exports.json_bytes(demo))
+
     with Simulator(config) as sim, tempfile.TemporaryDirectory() as tmp:
         roster_path = Path(tmp) / "roster.csv"
         sim.company.write_roster(roster_path)
@@ -230,7 +267,8 @@ def demo_month(run_dir: Path, *, employees: int = 60, month: str | Period, seed:
                                  corp_secret=config.corp_secret, agent_id=str(config.agent_id),
                                  api_base=sim.url, retry_initial_seconds=0.05)
         return run_month(period, roster_path, default_pack(), run_dir, settings=settings,
-                         company=DEFAULT_COMPANY, workers=workers, lang=lang, progress=progress)
+                         company=DEFAULT_COMPANY, workers=workers, lang=lang, progress=progress,
+                         on_prepared=mark, extra_manifest={"demo": demo})
 
 
 def default_pack() -> Path:

@@ -4,6 +4,7 @@ subprocess per run, checking the exit code, the message and that nothing was lef
 import csv
 import io
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,120 @@ def test_undecodable_roster_says_how_to_resave(wecom, tmp_path):
     assert result.returncode == 3
     assert "byte offset 25" in result.stderr and "CSV UTF-8" in result.stderr
     assert not (tmp_path / "run").exists()
+
+
+def sim_roster(sim, tmp_path: Path, **changes) -> tuple[Path, list[dict[str, str]]]:
+    """The simulator's roster with a ``pdf_password`` column; ``changes`` maps a userid to
+    the cells to change on their row."""
+    rows = roster_rows(sim, tmp_path)
+    for n, row in enumerate(rows):
+        row["pdf_password"] = f"pw-{n}"
+        row.update(changes.get(row["userid"], {}))
+    columns = [*rows[0].keys()]
+    return write_roster(tmp_path / "roster.csv", rows, columns), rows
+
+
+def payslip_users(out: Path) -> set[str]:
+    rows = csv.DictReader((out / "manifest.csv").open(encoding="utf-8"))
+    return {r["userid"] for r in rows}
+
+
+def employee_rows(out: Path) -> dict[str, dict[str, str]]:
+    rows = csv.DictReader((out / "results" / "employees.csv").open(encoding="utf-8"))
+    return {r["userid"]: r for r in rows}
+
+
+def test_missing_delivery_password_holds_that_payslip_and_exits_1(wecom, tmp_path):
+    sim, env = wecom
+    roster, rows = sim_roster(sim, tmp_path, ZhangSan={"pdf_password": ""})
+    out = tmp_path / "run"
+    result = run(roster, out, env, "--encrypt-with", "pdf_password")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "could not be paid" in result.stderr and "ZhangSan" in result.stdout
+    others = {r["userid"] for r in rows} - {"ZhangSan"}
+    assert payslip_users(out) == others
+    assert not [p for p in out.rglob("*") if "ZhangSan" in p.name]  # nothing issued at all
+    assert {p.stem for p in (out / "payslips" / "secure").glob("*.pdf")} == others
+    employees = employee_rows(out)
+    assert (employees["ZhangSan"]["status"], employees["ZhangSan"]["paid"]) == ("error", "false")
+    summary = json.loads((out / "results" / "summary.json").read_text("utf-8"))
+    assert summary["unpaid"]["userids"] == ["ZhangSan"] and summary["paid"] == len(others)
+    paid_net = sum(Decimal(employees[u]["net"]) for u in others)
+    assert Decimal(summary["totals"]["net"]) == paid_net
+    problems = (out / "results" / "problems.csv").read_text("utf-8")
+    assert "no_delivery_password" in problems
+    no_partial_files(out)
+    verified = payroll("verify", str(out))
+    assert verified.returncode == 0, verified.stdout
+
+
+def test_allow_errors_accepts_the_run_but_still_issues_no_payslip(wecom, tmp_path):
+    sim, env = wecom
+    roster, rows = sim_roster(sim, tmp_path, ZhangSan={"monthly_salary": ""})
+    out = tmp_path / "run"
+    refused = run(roster, out, env)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    accepted = run(roster, out, env, "--force", "--allow-errors")
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    assert "ZhangSan" not in payslip_users(out)
+    assert not (out / "payslips" / "ZhangSan.pdf").exists()
+    assert employee_rows(out)["ZhangSan"]["status"] == "error"
+    html = (out / "results" / "summary.html").read_text("utf-8")
+    unpaid = html.split('id="unpaid"', 1)[1].split("</table>", 1)[0]
+    assert "ZhangSan" in unpaid and "monthly_salary" in unpaid
+    assert payroll("verify", str(out)).returncode == 0
+
+
+def test_a_month_without_parameters_in_force_leaves_no_folder(wecom, tmp_path):
+    sim, env = wecom
+    roster, _rows = sim_roster(sim, tmp_path)
+    out = tmp_path / "run"
+    result = payroll("run", "--month", "2007-06", "--roster", str(roster), "--out", str(out),
+                     "--company", "测试", env=env)
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert "no value before 2008-01-01" in result.stderr
+    assert not out.exists()
+
+
+def test_a_fetch_refused_at_once_leaves_no_empty_folder(wecom, tmp_path):
+    sim, env = wecom
+    roster, _rows = sim_roster(sim, tmp_path)
+    out = tmp_path / "run"
+    result = run(roster, out, {**env, "WECOM_CORP_SECRET": "wrong-secret"})
+    assert result.returncode in (2, 5), result.stdout + result.stderr
+    assert "wrong-secret" not in result.stdout + result.stderr
+    assert not out.exists()
+
+
+def demo(out: Path):
+    return payroll("demo", "--out", str(out), "--employees", "3", "--month", MONTH,
+                   "--workers", "1", "--quiet")
+
+
+def test_demo_never_replaces_a_real_run(wecom, tmp_path):
+    sim, env = wecom
+    roster, _rows = sim_roster(sim, tmp_path)
+    out = tmp_path / "run"
+    assert run(roster, out, env).returncode == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    result = demo(out)
+    assert result.returncode == 7, result.stdout + result.stderr
+    assert "did not write" in result.stderr and "--out" in result.stderr
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_demo_refuses_a_folder_of_other_files_and_replaces_its_own_runs(tmp_path):
+    other = tmp_path / "documents"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep me")
+    result = demo(other)
+    assert result.returncode == 7 and "did not write" in result.stderr
+    assert [p.name for p in other.iterdir()] == ["notes.txt"]
+    out = tmp_path / "demo"
+    assert demo(out).returncode == 0
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    assert manifest["demo"]["made_by"] == "payroll demo" and (out / "demo.json").is_file()
+    first = (out / "manifest.json").read_bytes()
+    again = demo(out)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert (out / "manifest.json").read_bytes() == first

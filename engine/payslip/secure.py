@@ -25,8 +25,9 @@ def delivery_password(result: EmployeeResult, column: str) -> tuple[str | None, 
     password = (result.roster.get(column) or "").strip()
     if not password:
         return None, [error("payslip", "no_delivery_password",
-                            f"roster column {column!r} is empty: no encrypted copy made, "
-                            "the unencrypted master was written", userid=result.userid,
+                            f"roster column {column!r} is empty: no payslip was issued "
+                            "(it is never sent unencrypted); fill in the password and run "
+                            "again with --force", userid=result.userid,
                             field=column)]
     return password, []
 

@@ -69,26 +69,31 @@ def _inside(out_dir: Path, name: str) -> Path:
 
 
 def _write(result: EmployeeResult, pdf: bytes, ctx: PayslipContext, out_dir: Path,
-           name: str) -> tuple[PayslipFile, list[Problem]]:
+           name: str, password: str | None) -> PayslipFile:
+    # the delivery copy is made before anything is written: a payslip whose copy fails
+    # is not issued at all, so no master is left behind without its copy
+    secure = encrypt(pdf, password) if password else None
     atomic_write(_inside(out_dir, name), pdf)
-    problems: list[Problem] = []
-    if ctx.encrypt_with:
-        password, problems = delivery_password(result, ctx.encrypt_with)
-        if password:
-            atomic_write(_inside(out_dir / SECURE_DIR, name), encrypt(pdf, password))
-    file = PayslipFile(userid=result.userid, path=f"{out_dir.name}/{name}",
+    if secure is not None:
+        atomic_write(_inside(out_dir / SECURE_DIR, name), secure)
+    return PayslipFile(userid=result.userid, path=f"{out_dir.name}/{name}",
                        sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf),
                        net=result.totals.net)
-    return file, problems
 
 
 def render_one(task: Task, ctx: PayslipContext, out_dir: Path,
                renderer: Renderer | None = None) -> Outcome:
-    """Render and write one payslip; any failure becomes a problem for that employee."""
+    """Render and write one payslip; any failure becomes an error for that employee and
+    no file of theirs is written (the employee is then held: ``status=error``)."""
     index, result, name = task
+    password = None
+    if ctx.encrypt_with:  # checked first: a payslip that cannot be delivered is not made
+        password, problems = delivery_password(result, ctx.encrypt_with)
+        if problems:
+            return index, None, problems
     try:
-        file, problems = _write(result, render_pdf(result, ctx, renderer), ctx, out_dir, name)
-        return index, file, problems
+        pdf = render_pdf(result, ctx, renderer)
+        return index, _write(result, pdf, ctx, out_dir, name, password), []
     except RunFolderError:
         raise  # the folder itself is unusable: no point trying the next employee
     except PayrollError as exc:

@@ -15,7 +15,7 @@ from engine.errors import RunFolderError
 from engine.files import atomic_write, sha256_bytes, sha256_file
 
 __all__ = ["atomic_write", "sha256_bytes", "sha256_file", "prepare", "inside", "list_files",
-           "is_finished"]
+           "is_finished", "is_demo", "clear_for_demo"]
 
 SNAPSHOT = "snapshot"
 INPUTS = "inputs"
@@ -23,6 +23,8 @@ RESULTS = "results"
 PAYSLIPS = "payslips"
 MANIFEST = "manifest.json"
 MANIFEST_CSV = "manifest.csv"
+DEMO_MARKER = "demo.json"  # written by ``payroll demo`` only: the folder may be replaced
+_RUN_ENTRIES = (SNAPSHOT, INPUTS, RESULTS, PAYSLIPS, MANIFEST, MANIFEST_CSV, DEMO_MARKER)
 
 
 def is_finished(run_dir: Path) -> bool:
@@ -51,8 +53,40 @@ def prepare(run_dir: Path, *, force: bool = False, keep_snapshot: bool = True) -
             shutil.rmtree(run_dir / SNAPSHOT, ignore_errors=True)
     for name in (INPUTS, RESULTS, PAYSLIPS):
         shutil.rmtree(run_dir / name, ignore_errors=True)
+    (run_dir / DEMO_MARKER).unlink(missing_ok=True)  # a real run is never taken for a demo
     run_dir.mkdir(parents=True, exist_ok=True)
     return run_dir
+
+
+def is_demo(run_dir: Path) -> bool:
+    """A folder ``payroll demo`` wrote (finished or interrupted): it carries the marker."""
+    return (run_dir / DEMO_MARKER).is_file()
+
+
+def clear_for_demo(run_dir: Path) -> None:
+    """Empty ``run_dir`` for a new demo, refusing anything that is not an earlier demo.
+
+    The demo replaces only its own earlier runs; a real run (finished or not) or any other
+    non-empty folder is refused (exit 7), so ``payroll demo --out`` can never destroy work.
+    """
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunFolderError(f"{run_dir} exists and is not a folder")
+    if not run_dir.exists() or not any(run_dir.iterdir()):
+        return
+    if not is_demo(run_dir):
+        what = "a finished run" if is_finished(run_dir) else "files"
+        raise RunFolderError(f"{run_dir} holds {what} that payroll demo did not write; the "
+                             "demo only replaces its own earlier runs: choose another --out")
+    others = sorted(p.name for p in run_dir.iterdir() if p.name not in _RUN_ENTRIES)
+    if others:
+        raise RunFolderError(f"{run_dir} is an earlier demo run but also holds "
+                             f"{', '.join(others[:5])}; move them or choose another --out")
+    for name in _RUN_ENTRIES:
+        path = run_dir / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def inside(root: Path, candidate: Path) -> bool:

@@ -14,7 +14,7 @@ import json
 import sys
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -65,6 +65,8 @@ class EmployeeRow(BaseModel):
     userid: str = Field(min_length=1)
     name: str
     status: Status
+    paid: Literal["true", "false"] = Field(description="true only for status ok: the "
+                                           "employee has a payslip and counts in the totals")
     department: str = Field(description="First department path, '/'-separated")
     earnings: DecimalText
     deductions: DecimalText
@@ -81,6 +83,16 @@ class SummaryTotals(BaseModel):
     net: DecimalText
 
 
+class UnpaidSummary(BaseModel):
+    """Employees with no payslip (status error or missing) and what was computed for them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    employees: int = Field(ge=0)
+    userids: list[str]
+    computed: SummaryTotals
+
+
 class PackRef(BaseModel):
     """The rule pack a run used, as exported (no local file path: exports are portable)."""
 
@@ -92,7 +104,8 @@ class PackRef(BaseModel):
 
 
 class RunSummary(BaseModel):
-    """``results/summary.json``: totals of a month; every number is a sum of line items."""
+    """``results/summary.json``: totals of a month; every number is a sum of the paid
+    employees' line items (status ok); the unpaid ones are counted under ``unpaid``."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", title="wecom-payroll run summary")
 
@@ -101,7 +114,9 @@ class RunSummary(BaseModel):
     pack: PackRef
     employees: int = Field(ge=0)
     by_status: dict[Status, int]
-    totals: SummaryTotals
+    paid: int = Field(ge=0, description="Employees with status ok: payslip issued")
+    totals: SummaryTotals = Field(description="Sums over the paid employees only")
+    unpaid: UnpaidSummary
     by_category: dict[Category, DecimalText]
     by_code: dict[str, DecimalText]
     problems: dict[Severity, int]

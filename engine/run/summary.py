@@ -26,6 +26,7 @@ from engine.problems import Problem
 from engine.rules.lines import Category, EmployeeResult, PayrollResult
 from engine.run import tables
 from engine.run.folder import RESULTS, atomic_write
+from engine.run.hold import is_paid
 from engine.run.schemas import RunSummary
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -74,6 +75,7 @@ class SummaryView(BaseModel):
     by_category: tuple[Row, ...]
     by_code: tuple[Row, ...]
     by_department: tuple[Row, ...]
+    unpaid: tuple[Row, ...]  # userid: name, status, reason, computed net
     bars: tuple[Bar, ...]
     bar_width: int
     problems: tuple[Problem, ...]
@@ -137,6 +139,20 @@ def _department_rows(employees: Sequence[EmployeeResult]) -> tuple[Row, ...]:
                  for dept in sorted(heads))
 
 
+def _unpaid_rows(employees: Sequence[EmployeeResult]) -> tuple[Row, ...]:
+    """Every employee without a payslip: who, why (their first error) and what was computed."""
+    rows = []
+    for emp in employees:
+        if is_paid(emp):
+            continue
+        errors = [p.message for p in emp.problems if p.severity.value == "error"]
+        reason = errors[0] if errors else ("no WeCom record for the month"
+                                           if emp.status.value == "missing" else "")
+        rows.append(Row(label=emp.userid, cells=(emp.name, emp.status.value, reason,
+                                                 fmt_money(emp.totals.net))))
+    return tuple(rows)
+
+
 def overtime_by_department(employees: Iterable[EmployeeResult]) -> dict[str, list[Decimal]]:
     """Overtime hours per department from the attendance records: workday, rest day, holiday."""
     hours: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 3)
@@ -169,6 +185,9 @@ def build_view(result: PayrollResult, problems: Sequence[Problem], summary: dict
                company: str, css: str = "") -> SummaryView:
     """Everything the summary prints, formatted; ``summary`` is ``tables.summary()`` output."""
     data = RunSummary.model_validate(summary)
+    # money tables count the paid employees only; the others are listed apart
+    paid = result.model_copy(update={"employees": tuple(e for e in result.employees
+                                                        if is_paid(e))})
     return SummaryView(
         company=company, month=data.month, run_id=data.run_id,
         pack=f"{data.pack.name} {data.pack.version}".strip(), pack_sha256=data.pack.sha256,
@@ -178,8 +197,9 @@ def build_view(result: PayrollResult, problems: Sequence[Problem], summary: dict
         by_status=tuple(Row(label=k.value, cells=(str(v),)) for k, v in data.by_status.items()),
         by_category=tuple(Row(label=c.value, cells=(fmt_money(Decimal(data.by_category[c])),))
                           for c in Category if c in data.by_category and c in _MONEY),
-        by_code=_code_rows(result, _unit_names()),
-        by_department=_department_rows(result.employees),
+        by_code=_code_rows(paid, _unit_names()),
+        by_department=_department_rows(paid.employees),
+        unpaid=_unpaid_rows(result.employees),
         bars=_bars(overtime_by_department(result.employees)), bar_width=BAR_WIDTH,
         problems=tuple(problems),
         problem_counts=tuple(Row(label=k.value, cells=(str(v),))

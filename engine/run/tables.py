@@ -12,11 +12,11 @@ from decimal import Decimal
 from typing import Any, Iterable, Sequence
 
 from engine.problems import Problem
-from engine.rules.lines import Category, EmployeeResult, LineItem, PayrollResult
+from engine.rules.lines import Category, EmployeeResult, LineItem, PayrollResult, Status
 
 LINE_COLUMNS = ("userid", "code", "category", "label", "label_en", "item", "quantity", "unit",
                 "rate", "multiplier", "amount")
-EMPLOYEE_COLUMNS = ("userid", "name", "status", "department", "earnings", "deductions", "net",
+EMPLOYEE_COLUMNS = ("userid", "name", "status", "paid", "department", "earnings", "deductions", "net",
                     "comp_hours", "problems")
 PROBLEM_COLUMNS = ("severity", "stage", "code", "userid", "rule", "field", "source", "audience",
                    "message")
@@ -119,6 +119,7 @@ def employee_rows(result: PayrollResult) -> list[dict[str, str]]:
         sums = _code_amounts(emp, units)
         row = {
             "userid": emp.userid, "name": emp.name, "status": emp.status.value,
+            "paid": "true" if emp.status is Status.OK else "false",
             "department": department(emp),
             "earnings": dec(emp.totals.earnings), "deductions": dec(emp.totals.deductions),
             "net": dec(emp.totals.net), "comp_hours": dec(emp.totals.comp_hours),
@@ -137,16 +138,26 @@ def problem_rows(problems: Iterable[Problem]) -> list[dict[str, str]]:
             for p in problems]
 
 
+def _money_totals(employees: Iterable[EmployeeResult]) -> dict[str, Decimal]:
+    totals = {"earnings": Decimal(0), "deductions": Decimal(0), "net": Decimal(0)}
+    for emp in employees:
+        for key in totals:
+            totals[key] += getattr(emp.totals, key)
+    return totals
+
+
 def summary(result: PayrollResult, problems: list[Problem], run_id: str) -> dict[str, Any]:
-    """Totals by status, category and code; every number equals the line items' sum."""
+    """Totals by status, category and code of the *paid* employees (status ok: the ones
+    with a payslip), every number the sum of their line items; the unpaid ones (error,
+    missing) are counted apart under ``unpaid`` with what was computed for them."""
     by_status: dict[str, int] = defaultdict(int)
     by_category: dict[str, Decimal] = defaultdict(Decimal)
     by_code: dict[str, Decimal] = defaultdict(Decimal)
-    totals = {"earnings": Decimal(0), "deductions": Decimal(0), "net": Decimal(0)}
+    paid = [emp for emp in result.employees if emp.status is Status.OK]
+    unpaid = [emp for emp in result.employees if emp.status is not Status.OK]
     for emp in result.employees:
         by_status[emp.status.value] += 1
-        for key in totals:
-            totals[key] += getattr(emp.totals, key)
+    for emp in paid:
         for line in emp.lines:
             by_category[line.category.value] += line.amount
             by_code[line.code] += line.amount
@@ -157,7 +168,11 @@ def summary(result: PayrollResult, problems: list[Problem], run_id: str) -> dict
         "month": result.month, "run_id": run_id,
         "pack": result.pack.model_dump(mode="json", exclude={"path"}),
         "employees": len(result.employees), "by_status": dict(sorted(by_status.items())),
-        "totals": {k: dec(v) for k, v in totals.items()},
+        "paid": len(paid),
+        "totals": {k: dec(v) for k, v in _money_totals(paid).items()},
+        "unpaid": {"employees": len(unpaid),
+                   "userids": [emp.userid for emp in unpaid],
+                   "computed": {k: dec(v) for k, v in _money_totals(unpaid).items()}},
         "by_category": {k: dec(v) for k, v in sorted(by_category.items())},
         "by_code": {k: dec(v) for k, v in by_code.items()},
         "problems": dict(sorted(severities.items())),
@@ -184,6 +199,11 @@ def workbook_sheets(result: PayrollResult, lines: Sequence[dict[str, str]],
     summary_rows += [{"key": f"code.{k}", "value": v} for k, v in summary_data["by_code"].items()]
     summary_rows += [{"key": f"status.{k}", "value": str(v)}
                      for k, v in summary_data["by_status"].items()]
+    unpaid = summary_data["unpaid"]
+    summary_rows += [{"key": "paid.employees", "value": str(summary_data["paid"])},
+                     {"key": "unpaid.employees", "value": str(unpaid["employees"])}]
+    summary_rows += [{"key": f"unpaid.computed.{k}", "value": v}
+                     for k, v in unpaid["computed"].items()]
     units = code_units(result)
     codes = {code_column(code, units) for code in codes_in_order(result)}
     sheets: dict[str, tuple[Sequence[str], list]] = {

@@ -16,9 +16,10 @@ def _results():
     ok = [zhangsan(userid=u, roster={"pdf_password": f"pw-{n}"}) for n, u in enumerate(HOSTILE_IDS)]
     return [
         *ok[:3],
-        zhangsan(userid="broken", name="坏\U0010FFFD"),  # no glyph: this one fails alone
+        # no glyph: this one fails alone
+        zhangsan(userid="broken", name="坏\U0010FFFD", roster={"pdf_password": "pw"}),
         zhangsan(userid="missing", status=Status.MISSING),  # not paid by us: no payslip
-        zhangsan(userid="nopass"),  # no password: master only
+        zhangsan(userid="nopass"),  # no password: no payslip at all (held)
         *ok[3:],
     ]
 
@@ -32,9 +33,9 @@ def pooled(tmp_path_factory):
     return out, files, problems, seen
 
 
-def test_every_ok_employee_but_the_broken_one_gets_a_payslip(pooled):
+def test_every_ok_employee_but_the_broken_and_passwordless_ones_gets_a_payslip(pooled):
     out, files, problems, seen = pooled
-    assert [f.userid for f in files] == HOSTILE_IDS[:3] + ["nopass"] + HOSTILE_IDS[3:]
+    assert [f.userid for f in files] == HOSTILE_IDS[:3] + HOSTILE_IDS[3:]
     assert {(p.userid, p.code) for p in problems} == {
         ("broken", "render_failed"), ("nopass", "no_delivery_password")}
     assert seen[-1] == (len(HOSTILE_IDS) + 2, len(HOSTILE_IDS) + 2)
@@ -58,8 +59,8 @@ def test_files_stay_inside_the_folder_and_match_the_manifest(pooled):
 def test_encrypted_copies_beside_the_masters(pooled):
     out, files, _, _ = pooled
     secure = {p.name for p in (out / "secure").iterdir()}
-    expected = {Path(f.path).name for f in files if f.userid != "nopass"}
-    assert secure == expected
+    assert secure == {Path(f.path).name for f in files}
+    assert not any("nopass" in p.name for p in out.rglob("*"))  # nothing written for it
     first = next(f for f in files if f.userid == HOSTILE_IDS[0])
     with pikepdf.open(out / "secure" / Path(first.path).name, password="pw-0") as doc:
         assert doc.encryption.R == 6
