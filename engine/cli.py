@@ -148,7 +148,7 @@ def run(
     out_dir: Optional[Path] = typer.Option(None, "--out", help="The run folder to write (default: the company folder's runs/MONTH)."),
     force: bool = typer.Option(False, "--force", help="Recompute a finished run folder (its snapshot is kept)."),
     allow_errors: bool = typer.Option(False, "--allow-errors", help="Exit 0 even if some employees have status=error or missing (they still get no payslip)."),
-    company: Optional[str] = typer.Option(None, "--company", help="Company name printed on payslips."),
+    company: Optional[str] = typer.Option(None, "--company", help="Company name printed on payslips (default: the [company] table of the settings file, or the name an earlier run into --out kept; a run without one is refused)."),
     templates: Optional[Path] = typer.Option(None, "--templates", help="Folder with your own payslip templates."),
     encrypt_with: Optional[str] = typer.Option(None, "--encrypt-with", help="Roster column holding a password for encrypted copies."),
     config: Optional[Path] = typer.Option(None, "--config", help="Settings file (otherwise WECOM_* environment variables)."),

@@ -18,6 +18,9 @@ from pydantic import BaseModel, ConfigDict
 from engine.errors import RulePackError
 from engine.payslip.context import DEFAULT_TEMPLATES, PayslipContext
 from engine.payslip.fonts import font_files
+from engine.payslip.identity import KEPT as KEPT_COMPANY
+from engine.payslip.identity import CompanyIdentity
+from engine.payslip.identity import resolve as resolve_company
 from engine.payslip.workers import PayslipPool, render_all
 from engine.period import Period, as_period
 from engine.problems import Problem
@@ -125,7 +128,8 @@ def write_manifest(run_dir: Path, ctx: PayslipContext, files: Sequence,
 
 
 def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
-                company: str = DEFAULT_COMPANY, lang: str = "zh", workers: int | None = None,
+                company: str | CompanyIdentity = DEFAULT_COMPANY, lang: str = "zh",
+                workers: int | None = None,
                 template_dir: Path | None = None, encrypt_with: str | None = None,
                 logo: str | None = None,
                 extra_problems: Sequence[Problem] = (), progress: Progress | None = None,
@@ -147,15 +151,19 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
     result, problems = compute(pack, period, roster, snapshot.records, snapshot.leave_types)
     problems = [*extra_problems, *roster_problems, *snapshot.problems, *problems]
     result = hold_errors(result, problems)
-    ctx = PayslipContext(company=company, month=period.month, run_id=run_id, pack=pack.info,
-                         snapshot_sha256=snapshot.sha256, lang=lang, encrypt_with=encrypt_with,
-                         logo=logo, **({"template_dir": template_dir} if template_dir else {}))
+    identity = company if isinstance(company, CompanyIdentity) else CompanyIdentity(
+        name=company, logo=logo)
+    atomic_write(run_dir / KEPT_COMPANY, identity.kept())  # --force and verify keep it
+    ctx = PayslipContext(company=identity.name, month=period.month, run_id=run_id,
+                         pack=pack.info, snapshot_sha256=snapshot.sha256, lang=lang,
+                         encrypt_with=encrypt_with, logo=identity.logo, address=identity.address,
+                         **({"template_dir": template_dir} if template_dir else {}))
     files, render_problems = render_stage(result, ctx, run_dir, workers, pool, progress)
     problems.extend(render_problems)
     result = hold_errors(result, render_problems)  # no payslip made: not paid
     progress.note("writing results, finance summary and manifest")
     summary = write_results(run_dir, result, problems, run_id, period)
-    write_summary(run_dir, result, problems, summary, company)
+    write_summary(run_dir, result, problems, summary, identity.name)
     write_manifest(run_dir, ctx, files, inputs=copies,
                    extra={"roster": roster_facts(roster), **(extra_manifest or {})})
     return RunOutcome(run_dir=run_dir, run_id=run_id, month=period.month, summary=summary,
@@ -183,7 +191,7 @@ def run_month(month: str | Period, roster_path: Path, rules_path: Path, run_dir:
               config: Path | None = None, settings=None, force: bool = False,
               company: str | None = None, template_dir: Path | None = None,
               encrypt_with: str | None = None, logo: str | None = None,
-              workers: int | None = None, lang: str = "zh",
+              address: str | None = None, workers: int | None = None, lang: str = "zh",
               progress: Progress | None = None, on_prepared: Callable[[Path], None] | None = None,
               extra_manifest: dict[str, Any] | None = None) -> RunOutcome:
     """The whole month against the WeCom API named by the settings (``payroll run``).
@@ -201,6 +209,9 @@ def run_month(month: str | Period, roster_path: Path, rules_path: Path, run_dir:
     preflight(pack, period)
     # read again from its copy by compute_run; an unusable roster stops the run here
     roster, _problems = load_roster(roster_path, amounts=tuple(pack.roster))
+    # the payslips' company: refused (exit 2) before anything is written when there is none
+    identity = resolve_company(run_dir, name=company, logo=logo, address=address,
+                               settings_file=config or _config_from_environment())
     with removed_if_left_empty(run_dir):
         prepare(run_dir, force=force)
         if on_prepared is not None:
@@ -211,9 +222,16 @@ def run_month(month: str | Period, roster_path: Path, rules_path: Path, run_dir:
             run_fetch(settings, period, run_dir, roster.userids(), progress)
             snapshot = load_snapshot(run_dir)
             return compute_run(run_dir, snapshot, pack, roster_path=roster_path,
-                               company=company or DEFAULT_COMPANY, lang=lang, workers=workers,
+                               company=identity, lang=lang, workers=workers,
                                template_dir=template_dir, encrypt_with=encrypt_with, logo=logo,
                                progress=progress, pool=pool, extra_manifest=extra_manifest)
+
+
+def _config_from_environment() -> Path | None:
+    import os
+
+    named = os.environ.get("WECOM_CONFIG")
+    return Path(named) if named else None
 
 
 @contextmanager

@@ -79,7 +79,7 @@ def test_fetch_then_run_against_the_api(simulator, tmp_path):
     assert "missing Gone01" in fetched.stdout  # departed: reported, not dropped
     calls = sim.stats.snapshot()["calls"]
     result = payroll("run", "--month", "2026-10", "--roster", str(roster), "--out", str(out),
-                     "--workers", "1", env=env)
+                     "--workers", "1", "--company", "某某科技有限公司", env=env)
     # Gone01 is on the roster but not in WeCom: status missing, named, exit 1
     assert result.returncode == 1, result.stderr
     assert "Gone01" in result.stdout and "could not be paid" in result.stderr

@@ -233,7 +233,51 @@ def test_demo_refuses_a_folder_of_other_files_and_replaces_its_own_runs(tmp_path
     assert demo(out).returncode == 0
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
     assert manifest["demo"]["made_by"] == "payroll demo" and (out / "demo.json").is_file()
+    assert manifest["company"] == "示例科技有限公司"  # the demo keeps its sample name
     first = (out / "manifest.json").read_bytes()
     again = demo(out)
     assert again.returncode == 0, again.stdout + again.stderr
     assert (out / "manifest.json").read_bytes() == first
+
+
+def test_a_real_run_without_a_company_name_is_refused(wecom, tmp_path):
+    sim, env = wecom
+    roster, _rows = sim_roster(sim, tmp_path)
+    out = tmp_path / "run"
+    result = payroll("run", "--month", MONTH, "--roster", str(roster), "--out", str(out),
+                     env={**env, "WECOM_CONFIG": ""})
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "no company name" in result.stderr and "--company" in result.stderr
+    assert "[company]" in result.stderr
+    assert not out.exists()
+
+
+def test_company_from_the_settings_file_is_printed_and_kept_by_force(wecom, tmp_path):
+    from tests.conftest import pdf_text
+
+    sim, env = wecom
+    roster, _rows = sim_roster(sim, tmp_path)
+    config = tmp_path / "payroll.toml"
+    config.write_text('[company]\nname = "青山科技有限公司"\naddress = "杭州市西湖区文三路 1 号"\n'
+                      '[wecom]\ntz = "Asia/Shanghai"\n', encoding="utf-8")
+    out = tmp_path / "run"
+    first = payroll("run", "--month", MONTH, "--roster", str(roster), "--out", str(out),
+                    "--workers", "1", "--config", str(config), env=env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    text = pdf_text(out / "payslips" / "ZhangSan.pdf")
+    assert "青山科技有限公司" in text and "杭州市西湖区文三路1号" in text
+    assert "示例科技" not in text
+    codes = {r["code"] for r in csv.DictReader(
+        (out / "results" / "line_items.csv").open(encoding="utf-8"))}
+    everything = "".join(pdf_text(p) for p in sorted((out / "payslips").glob("*.pdf")))
+    assert codes and not [c for c in codes if c in everything]  # codes stay in the data
+    for repeated in ("补卡补卡", "出差出差", "外勤外勤", "请假请假"):
+        assert repeated not in everything
+    kept = json.loads((out / "inputs" / "company.json").read_text("utf-8"))
+    assert kept["name"] == "青山科技有限公司"
+    again = payroll("run", "--month", MONTH, "--roster", str(roster), "--out", str(out),
+                    "--workers", "1", "--force", env=env)  # no --config, no --company
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "杭州市西湖区文三路1号" in pdf_text(out / "payslips" / "ZhangSan.pdf")
+    assert json.loads((out / "manifest.json").read_text("utf-8"))["company"] == "青山科技有限公司"
+    assert payroll("verify", str(out)).returncode == 0

@@ -28,6 +28,7 @@ class _Strict(BaseModel):
 class CompanySection(_Strict):
     name: str = Field(min_length=1)
     logo: str = ""  # an image file inside the payslip template folder
+    address: str = ""  # printed under the company name on payslips
     city: str = ""
     tz: str = DEFAULT_TZ
 

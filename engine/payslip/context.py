@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Iterable, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict
@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 from engine.errors import ConfigError, RenderError
 from engine.money import fmt_money, to_capitals
 from engine.period import parse_month
+from engine.problems import Audience, Problem
 from engine.rules.lines import Category, EmployeeResult, LineItem, PackInfo
 from engine.wecom.models import MonthRecord
 
@@ -42,6 +43,7 @@ class PayslipContext(BaseModel):
     lang: Literal["zh", "en"] = "zh"
     template_dir: Path = DEFAULT_TEMPLATES
     logo: str | None = None  # file name inside template_dir
+    address: str | None = None  # the company's address, printed under its name
     created: datetime | date | None = None  # pinned attachment date; default: period's last day
     encrypt_with: str | None = None  # roster column holding the delivery password
 
@@ -86,6 +88,7 @@ class PayslipView(BaseModel):
     labels: dict[str, Any]
     company: str
     logo: str | None
+    address: str = ""
     month: str
     userid: str
     name: str
@@ -177,6 +180,19 @@ def _exceptions(record: MonthRecord, labels: dict[str, Any]) -> tuple[StatRow, .
         for e in sorted(record.exception_infos, key=lambda e: e.exception) if e.count)
 
 
+def plain_pair(kind: str, item: str) -> tuple[str, str]:
+    """A kind and an item name printed side by side without saying a word twice: WeCom
+    names the 补卡 item 补卡次数 and the 出差 item 出差, which would print 补卡 补卡次数 and
+    出差 出差; the longer of two names where one contains the other is kept alone."""
+    if not kind or not item:
+        return kind, item
+    if kind in item:
+        return item, ""
+    if item in kind:
+        return kind, ""
+    return kind, item
+
+
 def _sp_items(record: MonthRecord, labels: dict[str, Any]) -> tuple[StatRow, ...]:
     kinds, units = labels["sp_kinds"], labels["units"]
     rows = []
@@ -185,8 +201,8 @@ def _sp_items(record: MonthRecord, labels: dict[str, Any]) -> tuple[StatRow, ...
             continue
         by_hour = sp.time_type == 1
         amount = number(Decimal(sp.duration) / Decimal(3600 if by_hour else 86400), 2)
-        rows.append(StatRow(kind=kinds.get(str(sp.type), str(sp.type)), item=sp.name,
-                            count=str(sp.count),
+        kind, item = plain_pair(kinds.get(str(sp.type), str(sp.type)), sp.name)
+        rows.append(StatRow(kind=kind, item=item, count=str(sp.count),
                             duration=f"{amount} {units['h'] if by_hour else units['day']}"
                             if sp.duration else ""))
     return tuple(rows)
@@ -208,10 +224,12 @@ def _overtime(record: MonthRecord, labels: dict[str, Any]) -> tuple[StatRow, ...
 
 def _row(line: LineItem, labels: dict[str, Any], lang: str) -> LineRow:
     money = line.category in _MONEY_CATEGORIES
+    label, item = plain_pair((line.label_en or line.label) if lang == "en" else line.label,
+                             line.item)
     return LineRow(
-        code=line.code,
-        label=(line.label_en or line.label) if lang == "en" else line.label,
-        item=line.item,
+        code=line.code,  # kept in the view and the embedded data; the page prints no codes
+        label=label,
+        item=item,
         quantity=number(line.quantity) if line.quantity else "",
         unit=labels["units"].get(line.unit, line.unit),
         rate=number(line.rate) if line.rate else "",
@@ -238,6 +256,14 @@ def _groups(result: EmployeeResult, labels: dict[str, Any], lang: str) -> tuple[
     return tuple(groups)
 
 
+def employee_notes(problems: Iterable[Problem]) -> tuple[str, ...]:
+    """What the payslip tells the employee: only problems written for them (audience
+    ``employee``). Compliance findings for HR (overtime caps, split mismatches, legal
+    references, variable names) stay in problems.csv and the finance summary."""
+    return tuple(dict.fromkeys(p.message for p in problems
+                               if p.audience is Audience.EMPLOYEE))
+
+
 def check_totals(result: EmployeeResult) -> None:
     """Refuse a payslip whose printed lines would not add up to its printed totals."""
     sums = {c: sum((line.amount for line in result.lines if line.category is c), Decimal(0))
@@ -260,7 +286,8 @@ def build_view(result: EmployeeResult, ctx: PayslipContext, labels: dict[str, An
     record = result.record or MonthRecord()
     base = record.base_info
     return PayslipView(
-        lang=ctx.lang, labels=labels, company=ctx.company, logo=ctx.logo, month=ctx.month,
+        lang=ctx.lang, labels=labels, company=ctx.company, logo=ctx.logo,
+        address=ctx.address or "", month=ctx.month,
         userid=result.userid, name=result.name or base.name, name_ex=base.name_ex,
         departments=tuple(base.departments), rule_group=base.rule_info.groupname,
         summary=_summary(record, labels), exceptions=_exceptions(record, labels),
@@ -268,7 +295,7 @@ def build_view(result: EmployeeResult, ctx: PayslipContext, labels: dict[str, An
         groups=_groups(result, labels, ctx.lang),
         comp_hours=number(result.totals.comp_hours),
         net=fmt_money(result.totals.net), net_capitals=to_capitals(result.totals.net),
-        warnings=tuple(p.message for p in result.problems if p.severity.value != "info"),
+        warnings=employee_notes(result.problems),
         run_id=ctx.run_id, pack=f"{ctx.pack.name} {ctx.pack.version}".strip(),
         pack_sha256=ctx.pack.sha256, snapshot_sha256=ctx.snapshot_sha256,
         roster=tuple((label, result.roster[column])

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 from engine.payslip.context import DEFAULT_TEMPLATES, PayslipContext
-from engine.problems import warning
+from engine.problems import Audience, warning
 from engine.rules.lines import (Category, EmployeeResult, LineItem, PackInfo, ParamUse, Status,
                                 Totals, Trace)
 from engine.wecom.example import EXAMPLE_RECORD
@@ -59,8 +59,11 @@ def zhangsan(userid: str = "ZhangSan", name: str = "张三", record: dict | None
         userid=userid, name=name, status=Status.OK, lines=lines,
         totals=Totals(earnings=D("14625.00"), deductions=D("-401.67"), net=D("14223.33"),
                       comp_hours=D("9.1")),
-        problems=(warning("compute", "ot_split_mismatch",
-                          "休息日加班拆分不等于合计 (205560 s ≠ 172800 s + 0 s)", userid=userid),),
+        problems=(warning("compute", "ot_split_mismatch",  # for HR: not on the payslip
+                          "休息日加班拆分不等于合计 (205560 s ≠ 172800 s + 0 s)", userid=userid),
+                  warning("compute", "ot_unsettled",
+                          "本月有 9.1 小时休息日加班尚未结算，考勤管理员核对后在下月补发或存入调休。",
+                          userid=userid).model_copy(update={"audience": Audience.EMPLOYEE})),
         record=MonthRecord.model_validate(rec),
         roster={"userid": userid, "monthly_salary": "8700", "employee_no": "E-0001",
                 "position": "工程师", **(roster or {})},

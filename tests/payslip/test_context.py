@@ -85,3 +85,31 @@ def test_company_labels_overlay_the_built_in_ones(tmp_path):
     assert labels["title"] == "薪资单"
     assert labels["units"]["h"] == "时" and labels["units"]["day"] == "天"
     assert labels["net"] == ZH["net"]
+
+
+def test_only_problems_written_for_the_employee_are_printed():
+    from engine.problems import Audience, error, warning
+
+    hr = warning("compute", "OT_CAP", "月加班超过36小时（劳动法第41条）", userid="ZhangSan",
+                 rule="OT_CAP")
+    note = warning("compute", "MISSED_PUNCH", "本月有 2 次缺卡，请联系考勤管理员补卡。",
+                   userid="ZhangSan").model_copy(update={"audience": Audience.EMPLOYEE})
+    failed = error("payslip", "x", "internal", userid="ZhangSan")
+    view = build_view(zhangsan(problems=(hr, note, failed, note)), context(), ZH)
+    assert view.warnings == ("本月有 2 次缺卡，请联系考勤管理员补卡。",)
+
+
+def test_no_word_is_printed_twice():
+    from engine.payslip.context import plain_pair
+
+    assert plain_pair("补卡", "补卡次数") == ("补卡次数", "")
+    assert plain_pair("出差", "出差") == ("出差", "")
+    assert plain_pair("请假扣款", "扣款") == ("请假扣款", "")
+    assert plain_pair("请假", "年假") == ("请假", "年假")
+    assert plain_pair("", "年假") == ("", "年假")
+
+
+def test_the_company_address_is_printed_under_its_name():
+    view = build_view(zhangsan(), context(address="上海市浦东新区 1 号"), ZH)
+    assert view.address == "上海市浦东新区 1 号"
+    assert build_view(zhangsan(), context(), ZH).address == ""

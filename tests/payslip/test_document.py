@@ -45,7 +45,9 @@ def test_a_control_character_in_a_value_still_prints():
 
 def test_list_items_keep_their_marker_with_the_lean_stylesheet():
     pdf = render_pdf(zhangsan(), context(), Renderer(DEFAULT_TEMPLATES, "zh", environ={}))
-    assert "•休息日加班拆分不等于合计" in pdf_text(pdf)  # the warning is a list item
+    text = pdf_text(pdf)
+    assert "•本月有9.1小时休息日加班尚未结算" in text  # the employee's note is a list item
+    assert "休息日加班拆分不等于合计" not in text  # the HR finding is not on the payslip
 
 
 def test_markup_declaring_entities_takes_the_html5_parser():
