@@ -181,9 +181,10 @@ def fetch_only(month: str | Period, run_dir: Path, *, roster: Path | None = None
 
     settings = settings or load_settings(config)
     period = as_period(month, settings.tz)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    userids = load_roster(roster)[0].userids() if roster else None
-    report, _problems = run_fetch(settings, period, run_dir, userids, progress or Silent())
+    userids = load_roster(roster)[0].userids() if roster else None  # refused before writing
+    with removed_if_left_empty(run_dir):
+        run_dir.mkdir(parents=True, exist_ok=True)
+        report, _problems = run_fetch(settings, period, run_dir, userids, progress or Silent())
     return report
 
 

@@ -281,3 +281,14 @@ def test_company_from_the_settings_file_is_printed_and_kept_by_force(wecom, tmp_
     assert "杭州市西湖区文三路1号" in pdf_text(out / "payslips" / "ZhangSan.pdf")
     assert json.loads((out / "manifest.json").read_text("utf-8"))["company"] == "青山科技有限公司"
     assert payroll("verify", str(out)).returncode == 0
+
+
+def test_fetch_with_a_bad_roster_writes_nothing(wecom, tmp_path):
+    _sim, env = wecom
+    roster = tmp_path / "roster.csv"
+    roster.write_text("userid,monthly_salary\nu1,1\nU1,2\n", encoding="utf-8")
+    out = tmp_path / "run"
+    result = payroll("fetch", "--month", MONTH, "--roster", str(roster), "--out", str(out),
+                     env=env)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "differs only in case" in result.stderr and not out.exists()
