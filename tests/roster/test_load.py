@@ -154,3 +154,31 @@ def test_an_xlsx_error_names_the_row(tmp_path):
     book.save(path)
     with pytest.raises(RosterInvalid, match=r"roster.xlsx:2 column monthly_salary: '五千'"):
         load_roster(path)
+
+
+from hypothesis import given, settings as hsettings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+NAMES = st.text(alphabet=st.characters(whitelist_categories=("Lo", "Lu", "Ll", "Nd")),
+                min_size=1, max_size=6)
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(NAMES, st.decimals(min_value=0, max_value=10**6, places=2)),
+                min_size=1, max_size=6, unique_by=lambda r: r[0].casefold()),
+       st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "utf-16"]))
+def test_any_names_in_any_supported_encoding_read_back_exactly(rows, encoding):
+    import tempfile
+    from pathlib import Path
+
+    from engine.roster.parse import userid_key
+
+    if len({userid_key(u) for u, _ in rows}) < len(rows):
+        return  # case-only variants are refused by design (tested above)
+    text = "账号,姓名,月薪\n" + "".join(f'{u},名{u},"¥{s:,}"\n' for u, s in rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "r.csv"
+        path.write_bytes(text.encode(encoding))
+        roster, _ = load_roster(path)
+    assert [(e.userid, e.monthly_salary) for e in roster.employees] == rows
+    assert roster.encoding == encoding
