@@ -155,6 +155,10 @@ def run(
     workers: Optional[int] = WorkersOpt,
     lang: Optional[str] = typer.Option(None, "--lang", help="Payslip language: zh or en (default: the company folder's, else zh)."),
     allow_incomplete: bool = IncompleteOpt,
+    previous: Optional[Path] = typer.Option(None, "--previous", file_okay=False, help="The previous month's finished run: its results/ledger.csv closing is this month's opening (default: the folder of the previous month beside --out)."),
+    opening: Optional[Path] = typer.Option(None, "--opening", dir_okay=False, help="Opening balances CSV/XLSX (userid, key, value) for the first month of a chain."),
+    snapshot_from: Optional[Path] = typer.Option(None, "--snapshot-from", file_okay=False, help="Reuse this run's WeCom snapshot instead of fetching (a rerun that fixes the roster or pack)."),
+    payslips: bool = typer.Option(True, "--payslips/--no-payslips", help="--no-payslips: a trial run (试算) with every result and the ledger but no PDFs."),
     quiet: bool = QuietOpt,
 ) -> None:
     """Fetch the month from WeCom (WECOM_API_BASE), compute it and write the run folder.
@@ -167,13 +171,16 @@ def run(
             month, roster=roster, rules=rules, out_dir=out_dir, config=config,
             company=company, lang=lang, templates=templates)
         company_commands.say_folder(found)
-        period, settings = _closed_month(month, allow_incomplete, found["config"])
+        # a reused snapshot holds a finished fetch: no month-ended check for it
+        period, settings = _closed_month(month, allow_incomplete or snapshot_from is not None,
+                                         found["config"])
         outcome = run_month(period, found["roster"], found["rules"] or default_pack(),
                             found["out_dir"], config=found["config"], settings=settings,
                             force=force, company=found["company"],
                             template_dir=found["templates"], logo=found["logo"],
                             encrypt_with=encrypt_with, workers=workers, lang=found["lang"],
-                            progress=for_terminal(quiet))
+                            progress=for_terminal(quiet), previous=previous, opening=opening,
+                            snapshot_from=snapshot_from, payslips=payslips)
     except PayrollError as exc:
         _fail(exc)
     _finish(outcome, allow_errors)

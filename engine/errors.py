@@ -41,6 +41,11 @@ class RosterError(InputError):
     """The roster file is unusable as a whole (not a single bad row)."""
 
 
+class LedgerError(InputError):
+    """An opening-balances file or a previous run's ledger is unusable (every problem of
+    the file is listed at once)."""
+
+
 class RulePackError(InputError):
     """A rule pack failed to load: names file, line and column."""
 

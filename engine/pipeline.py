@@ -9,13 +9,13 @@ everything after it reads the snapshot, so ``compute_run`` can recompute a month
 from __future__ import annotations
 
 import shutil
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from pydantic import BaseModel, ConfigDict
 
-from engine.errors import RulePackError
+from engine.errors import ConfigError, RulePackError
 from engine.payslip.context import DEFAULT_TEMPLATES, PayslipContext
 from engine.payslip.fonts import font_files
 from engine.payslip.identity import KEPT as KEPT_COMPANY
@@ -30,11 +30,10 @@ from engine.rules.apply import compute
 from engine.rules.cases import run_cases
 from engine.rules.lines import PayrollResult, Status
 from engine.rules.loader import load_pack
-from engine.run import exports, manifest, tables
+from engine.run import chain, exports, manifest, tables
 from engine.run.folder import (DEMO_MARKER, RESULTS, atomic_write, clear_for_demo, prepare,
                                sha256_file)
-from engine.run.hold import hold_errors
-from engine.run.inputs import copy_inputs, load_inputs, run_id_for
+from engine.run.inputs import copy_inputs, load_inputs, number_columns, run_id_for
 from engine.run.summary import write_summary
 from engine.wecom.snapshot import Snapshot, load_snapshot
 
@@ -70,6 +69,16 @@ def preflight(pack, period: Period | None = None) -> None:
                             path=pack.info.path)
     if period is not None:  # the month's program, built for nobody: raises what compute would
         compute(pack, period, Roster(), {}, ())
+
+
+def write_ledger(run_dir: Path, ledger) -> None:
+    """``results/ledger.csv`` and ``.parquet``: the month's closing, the next one's opening."""
+    from engine.ledger.files import export_rows
+    from engine.ledger.models import COLUMNS
+
+    rows = export_rows(ledger)
+    exports.write_csv(run_dir / chain.LEDGER_CSV, rows, COLUMNS)
+    atomic_write(run_dir / chain.LEDGER_PARQUET, exports.parquet_bytes(rows, COLUMNS))
 
 
 def write_results(run_dir: Path, result: PayrollResult, problems: Sequence[Problem],
@@ -134,23 +143,27 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
                 logo: str | None = None,
                 extra_problems: Sequence[Problem] = (), progress: Progress | None = None,
                 pool: PayslipPool | None = None,
-                extra_manifest: dict[str, Any] | None = None) -> RunOutcome:
-    """Everything after the fetch: compute, results, payslips, manifest.
+                extra_manifest: dict[str, Any] | None = None, previous: Path | None = None,
+                opening: Path | None = None, payslips: bool = True) -> RunOutcome:
+    """Everything after the fetch: ledger opening, compute, ledger closing, results,
+    payslips (unless ``payslips`` is false: a trial run), manifest.
 
-    Roster and pack are copied into ``inputs/`` first and read back from there, so the
-    run is computed from exactly the files it keeps.
+    Roster, pack and the ledger's opening (the previous run's closing or an import) are
+    copied into ``inputs/`` first and read back from there, so the run is computed from
+    exactly the files it keeps.
     """
     progress = progress or Silent()
     period = snapshot.period
     copies = copy_inputs(run_dir, roster_path, pack)
     roster, roster_problems, pack = load_inputs(run_dir, copies)
+    source = chain.ledger_source(run_dir, period.month, previous=previous, opening=opening)
     run_id = run_id_for(period.month, snapshot.sha256, sha256_file(run_dir / copies["roster"]),
-                        pack.info.sha256)
+                        pack.info.sha256, *chain.source_digests(run_dir, source))
     progress.note(f"computing {len(roster.employees)} employees with {pack.info.name} "
                   f"{pack.info.version}")
-    result, problems = compute(pack, period, roster, snapshot.records, snapshot.leave_types)
-    problems = [*extra_problems, *roster_problems, *snapshot.problems, *problems]
-    result = hold_errors(result, problems)
+    month = chain.compute_month(pack, period, roster, snapshot, run_dir, source,
+                                [*extra_problems, *roster_problems, *snapshot.problems])
+    result, problems = month.result, list(month.problems)
     identity = company if isinstance(company, CompanyIdentity) else CompanyIdentity(
         name=company, logo=logo)
     atomic_write(run_dir / KEPT_COMPANY, identity.kept())  # --force and verify keep it
@@ -158,14 +171,22 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
                          pack=pack.info, snapshot_sha256=snapshot.sha256, lang=lang,
                          encrypt_with=encrypt_with, logo=identity.logo, address=identity.address,
                          **({"template_dir": template_dir} if template_dir else {}))
-    files, render_problems = render_stage(result, ctx, run_dir, workers, pool, progress)
+    files, render_problems = (render_stage(result, ctx, run_dir, workers, pool, progress)
+                              if payslips else ([], []))
     problems.extend(render_problems)
-    result = hold_errors(result, render_problems)  # no payslip made: not paid
+    month = month.held(render_problems)  # no payslip made: not paid, balances unchanged
+    result = month.result
     progress.note("writing results, finance summary and manifest")
     summary = write_results(run_dir, result, problems, run_id, period)
+    if month.ledger is not None:
+        write_ledger(run_dir, month.ledger)
     write_summary(run_dir, result, problems, summary, identity.name)
-    write_manifest(run_dir, ctx, files, inputs=copies,
-                   extra={"roster": roster_facts(roster), **(extra_manifest or {})})
+    extra: dict[str, Any] = {"roster": roster_facts(roster), **(extra_manifest or {})}
+    if month.ledger is not None:
+        extra["ledger"] = source
+    if not payslips:
+        extra["payslips"] = "skipped"
+    write_manifest(run_dir, ctx, files, inputs=copies, extra=extra)
     return RunOutcome(run_dir=run_dir, run_id=run_id, month=period.month, summary=summary,
                       problems=tuple(problems), payslips=len(files))
 
@@ -188,28 +209,61 @@ def fetch_only(month: str | Period, run_dir: Path, *, roster: Path | None = None
     return report
 
 
+def chain_start(pack, month: str, run_dir: Path, previous: Path | None,
+                opening: Path | None) -> Path | None:
+    """The previous run to open the month from: ``--previous``, else, in the layout
+    ``runs/YYYY-MM``, the previous month's folder beside ``run_dir``. A previous month that
+    exists but has not finished stops the run unless ``--opening`` is given."""
+    if opening is not None or not pack.ledger:
+        return previous
+    found = previous or chain.find_previous(run_dir, month)
+    if found is not None and not (found / "manifest.json").is_file():
+        raise ConfigError(f"the previous month's run {found} has not finished: finish it "
+                          "first, or start this month from --opening FILE")
+    return found
+
+
+def reuse_snapshot(source: Path, run_dir: Path, month: str) -> None:
+    """``--snapshot-from RUN``: the month's raw answers from an earlier run, so a rerun
+    that fixes the roster or the pack changes nothing else."""
+    from engine.run.folder import SNAPSHOT
+
+    snapshot = load_snapshot(source)
+    if snapshot.period.month != month:
+        raise ConfigError(f"--snapshot-from {source} holds {snapshot.period.month}, not {month}")
+    if (run_dir / SNAPSHOT).resolve() != (source / SNAPSHOT).resolve():
+        shutil.rmtree(run_dir / SNAPSHOT, ignore_errors=True)
+        shutil.copytree(source / SNAPSHOT, run_dir / SNAPSHOT)
+
+
 def run_month(month: str | Period, roster_path: Path, rules_path: Path, run_dir: Path, *,
               config: Path | None = None, settings=None, force: bool = False,
               company: str | None = None, template_dir: Path | None = None,
               encrypt_with: str | None = None, logo: str | None = None,
               address: str | None = None, workers: int | None = None, lang: str = "zh",
               progress: Progress | None = None, on_prepared: Callable[[Path], None] | None = None,
-              extra_manifest: dict[str, Any] | None = None) -> RunOutcome:
+              extra_manifest: dict[str, Any] | None = None, previous: Path | None = None,
+              opening: Path | None = None, snapshot_from: Path | None = None,
+              payslips: bool = True) -> RunOutcome:
     """The whole month against the WeCom API named by the settings (``payroll run``).
 
     ``on_prepared`` is called once the folder is ready, before the fetch (the demo marks
-    its folder there); ``extra_manifest`` adds keys to ``manifest.json``."""
+    its folder there); ``extra_manifest`` adds keys to ``manifest.json``. With
+    ``snapshot_from`` the month's data comes from that run instead of WeCom;
+    ``previous``/``opening`` give the ledger's opening (see ``chain_start``)."""
     from engine.wecom.fetch import run_fetch
     from engine.wecom.settings import load_settings
 
     progress = progress or Silent()
-    settings = settings or load_settings(config)
-    period = as_period(month, settings.tz)
+    if snapshot_from is None:
+        settings = settings or load_settings(config)
+    period = as_period(month, settings.tz if settings else "Asia/Shanghai")
     # every check that can fail before the fetch runs before it: nothing is written yet
     pack = load_pack(rules_path)
     preflight(pack, period)
+    previous = chain_start(pack, period.month, run_dir, previous, opening)
     # read again from its copy by compute_run; an unusable roster stops the run here
-    roster, _problems = load_roster(roster_path, amounts=tuple(pack.roster))
+    roster, _problems = load_roster(roster_path, amounts=number_columns(pack))
     # the payslips' company: refused (exit 2) before anything is written when there is none
     identity = resolve_company(run_dir, name=company, logo=logo, address=address,
                                settings_file=config or _config_from_environment())
@@ -218,14 +272,19 @@ def run_month(month: str | Period, roster_path: Path, rules_path: Path, run_dir:
         if on_prepared is not None:
             on_prepared(run_dir)
         # payslip workers start now: their seconds of start-up overlap with the fetch
-        with PayslipPool(template_dir or DEFAULT_TEMPLATES, lang, workers) as pool:
-            # the fetch's problems are stored in the snapshot and come back with it
-            run_fetch(settings, period, run_dir, roster.userids(), progress)
+        pool_cm = (PayslipPool(template_dir or DEFAULT_TEMPLATES, lang, workers) if payslips
+                   else nullcontext())
+        with pool_cm as pool:
+            if snapshot_from is not None:
+                reuse_snapshot(snapshot_from, run_dir, period.month)
+            else:  # the fetch's problems are stored in the snapshot and come back with it
+                run_fetch(settings, period, run_dir, roster.userids(), progress)
             snapshot = load_snapshot(run_dir)
             return compute_run(run_dir, snapshot, pack, roster_path=roster_path,
                                company=identity, lang=lang, workers=workers,
                                template_dir=template_dir, encrypt_with=encrypt_with, logo=logo,
-                               progress=progress, pool=pool, extra_manifest=extra_manifest)
+                               progress=progress, pool=pool, extra_manifest=extra_manifest,
+                               previous=previous, opening=opening, payslips=payslips)
 
 
 def _config_from_environment() -> Path | None:

@@ -109,6 +109,20 @@ class PayslipView(BaseModel):
     pack_sha256: str
     snapshot_sha256: str
     roster: tuple[tuple[str, str], ...] = ()  # printed roster columns: (label, value)
+    # ledger balances the pack prints: (label, opening, movements, closing, unit)
+    balances: tuple[tuple[str, str, str, str, str], ...] = ()
+
+
+def _balances(result: EmployeeResult, labels: dict[str, Any],
+              lang: str) -> tuple[tuple[str, str, str, str, str], ...]:
+    names = labels.get("balance_parts", {})
+    out = []
+    for b in result.balances:
+        label = (b.label_en if lang == "en" and b.label_en else b.label) or b.key
+        moves = "; ".join(f"{names.get(k, k)} {number(v)}" for k, v in b.parts.items() if v)
+        unit = labels["units"].get(b.unit, b.unit)
+        out.append((label, number(b.opening), moves, number(b.closing), unit))
+    return tuple(out)
 
 
 def number(value: Decimal, places: int = 4) -> str:
@@ -301,6 +315,7 @@ def build_view(result: EmployeeResult, ctx: PayslipContext, labels: dict[str, An
         roster=tuple((label, result.roster[column])
                      for column, label in labels.get("roster_fields", {}).items()
                      if result.roster.get(column) and column not in hidden),
+        balances=_balances(result, labels, ctx.lang),
     )
 
 

@@ -123,6 +123,8 @@ def payslip_data(result: EmployeeResult, ctx: PayslipContext) -> dict[str, Any]:
         "lines": [line.model_dump(mode="json") for line in result.lines],
         "totals": result.totals.model_dump(mode="json"),
         "problems": [p.model_dump(mode="json") for p in result.problems],
+        **({"balances": [b.model_dump(mode="json") for b in result.balances]}
+           if result.balances else {}),
         "inputs": {
             "record": result.record.model_dump(mode="json") if result.record else None,
             "roster": {k: v for k, v in sorted(result.roster.items()) if k not in hidden},

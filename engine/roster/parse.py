@@ -10,8 +10,8 @@ Two kinds of problem: a row the engine cannot read (no userid, a duplicate useri
 amount that is not an amount, a negative amount, cells beyond the header) is *invalid*:
 :func:`engine.roster.load.load_roster` refuses the whole roster and lists every one of
 them, so the file is fixed once. An *empty* ``monthly_salary`` is not invalid: the
-employee is kept with ``monthly_salary=None`` and the pack decides (cn-default marks them
-``status=error``: no payslip).
+employee is kept with ``monthly_salary=None`` and the pack decides: cn-default marks a
+salaried employee without one ``status=error`` (no payslip), hourly staff need none.
 """
 
 from __future__ import annotations
@@ -70,9 +70,6 @@ def _employee(row: Mapping[str, str], line: int, source: str, amounts: Sequence[
         values[column], found = _amount(columns, column, userid=userid, source=source,
                                         line=line, header=headers.get(column, ""))
         problems += found
-    if not columns.get("monthly_salary"):
-        problems.append(error("roster", "missing_salary", "no monthly_salary", userid=userid,
-                              field="monthly_salary", source=f"{source}:{line}"))
     salary = values["monthly_salary"]
     return Employee(userid=userid, monthly_salary=salary, columns=columns, line=line), problems
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import decimal
 import gc
 from collections.abc import Mapping, Sequence
+from datetime import date
 from decimal import Decimal
 
 from engine.money import to_decimal
@@ -76,6 +77,69 @@ def _choice(name: str, raw: str, choices: Mapping[str, Decimal]) -> Decimal:
     return found
 
 
+def _categories(prog: Program, emp: Employee, env: dict[str, object]) -> None:
+    """``C.VALUE`` flags of categorical columns; an employee the pack cannot classify
+    (a value outside the list, or a column the kind needs left empty) cannot be paid."""
+    for name, values, default in prog.categories:
+        value = emp.columns.get(name, "").strip() or default
+        if value not in values:
+            shown = f"{value!r}" if value else "empty"
+            raise RuleFailure("unclassified", f"roster column {name} is {shown}: the pack "
+                              f"pays only {', '.join(values)}", field=name)
+        for needed in values[value]:
+            if not emp.columns.get(needed, "").strip():
+                code = "missing_salary" if needed == "monthly_salary" else "missing_roster_value"
+                raise RuleFailure(code, f"roster column {needed} is empty (a {value} employee "
+                                  f"needs it: {name} = {value})", field=needed)
+        env[f"{name}.{value}"] = ONE
+
+
+def _date(emp: Employee, name: str) -> date | None:
+    raw = emp.columns.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw.replace("/", "-"))
+    except ValueError as exc:
+        raise RuleFailure("bad_roster_value", f"roster column {name}: {raw!r} is not a date "
+                          "(YYYY-MM-DD)", field=name) from exc
+
+
+def _employment(prog: Program, emp: Employee, env: dict[str, object]) -> None:
+    """Days and workdays employed in the month from ``hire_date``/``leave_date`` (both
+    inclusive) and the statutory calendar (shifted working weekends count as workdays)."""
+    period, hire, leave = prog.period, _date(emp, "hire_date"), _date(emp, "leave_date")
+    if hire and leave and leave < hire:
+        raise RuleFailure("bad_roster_value", f"leave_date {leave} is before hire_date {hire}",
+                          field="leave_date")
+    first = max(period.first_day, hire) if hire else period.first_day
+    last = min(period.last_day, leave) if leave else period.last_day
+    if last < first:
+        which = "hire_date" if hire and hire > period.last_day else "leave_date"
+        raise RuleFailure("not_employed", f"{which} {hire if which == 'hire_date' else leave} "
+                          f"leaves no day of {period.month} employed", field=which)
+    start, end = (first - period.first_day).days, (last - period.first_day).days
+    env["days_employed"] = Decimal(end - start + 1)
+    env["workdays_employed"] = Decimal(sum(prog.workday_flags[start:end + 1]))
+    env["joined_in_month"] = ONE if first > period.first_day else ZERO
+    env["left_in_month"] = ONE if last < period.last_day else ZERO
+    env["full_month"] = ONE if first == period.first_day and last == period.last_day else ZERO
+
+
+def _ledger(prog: Program, env: dict[str, object]) -> dict[str, Decimal]:
+    """The month's ledger movements: ``KEY`` for a balance, ``KEY.banked`` … for comp time."""
+    out: dict[str, Decimal] = {}
+    for key, parts in prog.ledger:
+        for part, fn in parts.items():
+            try:
+                value = guard(fn(env))
+            except ARITH_ERRORS as exc:
+                raise RuleFailure("rule_failed", f"ledger {key}.{part}: {_reason(exc)}",
+                                  rule=key, field=_field(exc) or key) from exc
+            out[key if part == "change" else f"{key}.{part}"] = value
+    return out
+
+
 def _variables(prog: Program, env: dict[str, object], facts: Facts) -> None:
     prog.read_inputs(facts, env)
     for var, formula in prog.variables:
@@ -127,29 +191,36 @@ def _failed(emp: Employee, name: str, record: MonthRecord, fail: RuleFailure) ->
                       userid=emp.userid, rule=fail.rule, field=fail.field)
     return build(EmployeeResult, {
         "userid": emp.userid, "name": name, "status": Status.ERROR, "lines": (),
-        "totals": Totals(), "problems": (problem,), "record": record, "roster": emp.columns})
+        "totals": Totals(), "problems": (problem,), "record": record, "roster": emp.columns,
+        "ledger": {}, "balances": ()})
 
 
 def _employee(prog: Program, emp: Employee, record: MonthRecord,
-              leaves: Mapping[int, LeaveType]) -> EmployeeResult:
+              leaves: Mapping[int, LeaveType],
+              opening: Mapping[str, Decimal] | None) -> EmployeeResult:
     name = record.base_info.name or emp.columns.get("name", "")
     env = prog.base.copy()
+    if opening:
+        env.update(opening)
     facts = Facts(record, leaves, prog.perday, prog.policy)
     sheet = Sheet(emp.userid)
     try:
         _roster_values(prog, emp, env)
+        _categories(prog, emp, env)
+        _employment(prog, emp, env)
         _variables(prog, env, facts)
         _rules(prog, env, facts, sheet)
+        earnings, deductions, comp = sheet.earnings, sheet.deductions, sheet.comp
+        net = earnings + deductions
+        env["total_earnings"], env["total_deductions"] = earnings, -deductions
+        env["net_pay"], env["comp_hours"] = net, comp
+        ledger = _ledger(prog, env) if prog.ledger else {}
     except RuleFailure as fail:
         return _failed(emp, name, record, fail)
-    earnings, deductions, comp = sheet.earnings, sheet.deductions, sheet.comp
-    net = earnings + deductions
     totals = build_all(Totals, {"earnings": earnings, "deductions": deductions, "net": net,
                                 "comp_hours": comp})
     problems = []
     if prog.checks:
-        env["total_earnings"], env["total_deductions"] = earnings, -deductions
-        env["net_pay"], env["comp_hours"] = net, comp
         if prog.any_check(env):
             problems = run_checks(prog.checks, env, emp.userid)
     if record.sp_items:
@@ -163,7 +234,8 @@ def _employee(prog: Program, emp: Employee, record: MonthRecord,
     status = Status.ERROR if any(p.severity is Severity.ERROR for p in problems) else Status.OK
     return build_all(EmployeeResult, {
         "userid": emp.userid, "name": name, "status": status, "lines": tuple(sheet.lines),
-        "totals": totals, "problems": tuple(problems), "record": record, "roster": emp.columns})
+        "totals": totals, "problems": tuple(problems), "record": record, "roster": emp.columns,
+        "ledger": ledger, "balances": ()})
 
 
 def _missing(emp: Employee) -> EmployeeResult:
@@ -173,12 +245,17 @@ def _missing(emp: Employee) -> EmployeeResult:
     return build(EmployeeResult, {
         "userid": emp.userid, "name": emp.columns.get("name", ""), "status": Status.MISSING,
         "lines": (), "totals": Totals(), "problems": (problem,), "record": None,
-        "roster": emp.columns})
+        "roster": emp.columns, "ledger": {}, "balances": ()})
 
 
 def compute(pack: Pack, period: Period, roster: Roster, records: Mapping[str, MonthRecord],
-            leave_types: Sequence[LeaveType]) -> tuple[PayrollResult, list[Problem]]:
+            leave_types: Sequence[LeaveType],
+            opening: Mapping[str, Mapping[str, Decimal]] | None = None,
+            ) -> tuple[PayrollResult, list[Problem]]:
     """One result per roster employee, in roster order, and every problem found.
+
+    ``opening`` gives, per userid, the ledger names of the month (``ledger.KEY``,
+    ``ytd.NAME``, ``expired.KEY``) as ``engine.ledger`` opened them; absent = all 0.
 
     Raises ``RulePackError`` only when a parameter has no value for the period (a pack
     problem that concerns every employee alike).
@@ -195,7 +272,8 @@ def compute(pack: Pack, period: Period, roster: Roster, records: Mapping[str, Mo
             for emp in roster.employees:
                 record = records.get(emp.userid)
                 results.append(_missing(emp) if record is None
-                               else _employee(prog, emp, record, leaves))
+                               else _employee(prog, emp, record, leaves,
+                                              opening.get(emp.userid) if opening else None))
     finally:
         if collecting:
             gc.enable()

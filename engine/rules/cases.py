@@ -53,6 +53,8 @@ class Expect(_Strict):
     lines: dict[str, Number | LineExpect] = Field(default_factory=dict)
     totals: TotalsExpect = TotalsExpect()
     problems: list[str] = Field(default_factory=list)
+    # the month's ledger movements (``KEY`` or ``KEY.banked|used|settled``), those listed
+    ledger: dict[str, Number] = Field(default_factory=dict)
 
 
 class Case(_Strict):
@@ -63,6 +65,8 @@ class Case(_Strict):
     leave_types: list[dict[str, Any]] | None = None
     # parameters of the pack set for this case only (a policy switch, another rate)
     parameters: dict[str, Number] = Field(default_factory=dict)
+    # opening values the ledger would give: ledger.KEY, ytd.NAME, expired.KEY
+    opening: dict[str, Number] = Field(default_factory=dict)
     expect: Expect
 
 
@@ -151,6 +155,11 @@ def _compare(result: EmployeeResult, expect: Expect) -> list[str]:
         want = getattr(expect.totals, name)
         if want is not None and getattr(result.totals, name) != to_decimal(want):
             diffs.append(f"total {name}: {getattr(result.totals, name)}, expected {want}")
+    for key, want in expect.ledger.items():
+        if key not in result.ledger:
+            diffs.append(f"ledger {key}: expected, not computed")
+        elif result.ledger[key] != to_decimal(want):
+            diffs.append(f"ledger {key}: {result.ledger[key]}, expected {want}")
     got = sorted(p.code for p in result.problems)
     if got != sorted(expect.problems):
         diffs.append(f"problems {got}, expected {sorted(expect.problems)}")
@@ -171,8 +180,14 @@ def run_case(pack: Pack, case: Case, default_leaves: list[dict[str, Any]]) -> li
     leaves = [LeaveType.model_validate(x) for x in (case.leave_types
                                                     if case.leave_types is not None
                                                     else default_leaves)]
+    names = {n for key in pack.ledger for n in key.names}
+    unknown = sorted(set(case.opening) - names)
+    if unknown:
+        return [f"opening names {', '.join(unknown)} are not ledger names of the pack "
+                f"({', '.join(sorted(names)) or 'none'})"]
+    opening = {userid: {n: to_decimal(v) for n, v in case.opening.items()}}
     result, _ = compute(_with_parameters(pack, case.parameters), parse_month(case.month),
-                        roster, records, leaves)
+                        roster, records, leaves, opening)
     return _compare(result.employees[0], case.expect)
 
 

@@ -3,7 +3,9 @@
 Compiled once when a pack loads, evaluated per employee by ``engine.rules.apply``.
 Source text is parsed with :func:`ast.parse` in ``eval`` mode and every node is checked
 against an allow-list: numbers, names, arithmetic, comparisons, ``and``/``or``/``not``,
-conditional expressions and calls of a fixed function table. Anything else (attributes,
+conditional expressions, calls of a fixed function table and dotted names
+(``ledger.comp_h``: one level on a plain name, an environment key like any other name,
+never an attribute lookup). Anything else (attributes of anything else,
 subscripts, strings, lambdas, comprehensions, walrus, starred arguments, keyword
 arguments) is refused at load. Literals become ``Decimal`` from their source text, never
 through ``float``. The checked tree is turned into nested closures, so evaluation costs
@@ -198,6 +200,18 @@ class _Compiler:
             except KeyError:
                 raise EvaluationError(f"no value for {name!r}") from None
         return get
+
+    def _Attribute(self, node: ast.Attribute, depth: int) -> Fn:
+        """``space.name`` is one dotted name (``ledger.comp_h``, ``employment_type.hourly``):
+        a single level on a plain name, read from the environment like any name; no
+        attribute of any object is ever looked up."""
+        if not isinstance(node.value, ast.Name) or node.value.id in FUNCTIONS:
+            raise self.fail(node, "attribute access is not allowed in formulas (only "
+                                  "'space.name', e.g. ledger.comp_h)")
+        if node.value.id.startswith("_") or node.attr.startswith("_"):
+            raise self.fail(node, "attribute access is not allowed in formulas (a leading "
+                                  "underscore)")
+        return self._Name(ast.Name(id=f"{node.value.id}.{node.attr}"), depth)
 
     def _BinOp(self, node: ast.BinOp, depth: int) -> Fn:
         if isinstance(node.op, ast.Pow):

@@ -10,7 +10,8 @@ the path is parsed here once, at load, into a small extractor. Paths:
   device or the numeric type (repeated entries are summed);
 - ``sp.KIND.count|duration``: KIND is leave, correction, trip, out, approval, field or
   the numeric type;
-- ``leave.NAME_OR_ID.count|duration``: leave items (sp type 1) of one leave type;
+- ``leave.NAME_OR_ID.count|duration``: leave items (sp type 1) of one leave type
+  (``leave.comp_time``: of every type flagged ``is_newovertime``, i.e. comp time taken);
 - ``overtime.workday|restday|holiday|all.total|money|bank|unsplit``: the overtime split
   after the pack's ``overtime_split`` policy (``unsplit`` is what is left unexplained).
 
@@ -282,6 +283,8 @@ def _items(select: Callable[[Item], bool], what: str, unit: str) -> Extractor:
 
 
 def _leave_selector(key: str) -> Callable[[Item], bool]:
+    if key == "comp_time":  # every leave type flagged is_newovertime (调休)
+        return lambda i: i.type == 1 and i.comp_time
     if key.isdigit():
         wanted = int(key)
         return lambda i: i.type == 1 and i.id == wanted

@@ -81,6 +81,22 @@ class Totals(BaseModel):
     comp_hours: Decimal = Decimal(0)  # time_bank hours banked this month
 
 
+class Balance(BaseModel):
+    """One ledger balance of an employee for the month (set by ``engine.ledger``);
+    ``parts`` breaks a comp-time change down (banked, used, settled, expired)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    label: str = ""
+    label_en: str = ""
+    unit: str = ""
+    opening: Decimal = Decimal(0)
+    change: Decimal = Decimal(0)
+    closing: Decimal = Decimal(0)
+    parts: dict[str, Decimal] = Field(default_factory=dict)
+
+
 class EmployeeResult(BaseModel):
     """Everything known about one roster employee after compute."""
 
@@ -94,6 +110,9 @@ class EmployeeResult(BaseModel):
     problems: tuple[Problem, ...] = ()
     record: MonthRecord | None = None
     roster: dict[str, str] = Field(default_factory=dict)
+    # the month's ledger movements the pack's formulas give (``KEY`` or ``KEY.banked`` …)
+    ledger: dict[str, Decimal] = Field(default_factory=dict)
+    balances: tuple[Balance, ...] = ()  # opening → closing, added by the ledger stage
 
     @property
     def departments(self) -> list[str]:

@@ -213,6 +213,7 @@ class Merged:
     variables: dict[str, tuple[Any, Where]] = field(default_factory=dict)
     rules: list[tuple[Rule, Where]] = field(default_factory=list)
     checks: list[tuple[Check, Where]] = field(default_factory=list)
+    ledger: dict[str, tuple[Any, Where]] = field(default_factory=dict)
 
 
 def _merge_param(old: tuple[Parameter, Where] | None, new: Parameter,
@@ -245,7 +246,7 @@ def _overlay(merged: Merged, doc: Doc) -> None:
     for name, param in model.parameters.items():
         merged.parameters[name] = _merge_param(merged.parameters.get(name), param,
                                                top.at("parameters", name))
-    for section in ("roster", "inputs", "variables"):
+    for section in ("roster", "inputs", "variables", "ledger"):
         target = getattr(merged, section)
         for name, spec in getattr(model, section).items():
             target[name] = (spec, top.at(section, name))

@@ -2,8 +2,13 @@
 
 Built by ``engine.rules.loader.load_pack`` from the merged YAML and used, unchanged, for
 every employee by ``engine.rules.apply``. Names a formula can read: parameters, declared
-inputs, declared roster columns (``C`` and the flag ``has_C``), variables, the period
-(``calendar_days``, ``work_days``, ``holiday_days``), the running totals
+inputs, declared roster columns (``C`` and the flag ``has_C``; ``C.VALUE`` for a
+categorical column such as ``employment_type.hourly``), variables, the period
+(``calendar_days``, ``work_days``, ``holiday_days``, ``rest_days``), the employee's
+employment in the month from the roster dates (``days_employed``, ``workdays_employed``,
+``full_month``, ``joined_in_month``, ``left_in_month``), the ledger's opening values
+(``ledger.KEY``, ``ytd.NAME`` for a yearly ``ytd_NAME``, ``expired.KEY`` for comp time),
+the running totals
 (``earnings_so_far``, ``deductions_so_far``: sums of rounded amounts, deductions as a
 positive number), codes of earlier rules and, in a per-item rule, ``item_*``.
 A rule's code stands for its rounded amount (deductions positive), or for its quantity
@@ -26,9 +31,13 @@ from engine.rules.formula import Formula, compile_formula
 from engine.rules.inputs import SP_TYPES, Extractor, Item, compile_source
 from engine.rules.lines import PackInfo
 from engine.rules.loader import Merged, Where
-from engine.rules.schema import Header, Parameter, Rounding, RosterColumn
+from engine.rules.schema import Header, LedgerKey, Parameter, Rounding, RosterColumn
 
-PERIOD_NAMES = ("calendar_days", "work_days", "holiday_days")
+PERIOD_NAMES = ("calendar_days", "work_days", "holiday_days", "rest_days")
+# per employee, from the roster's hire_date/leave_date and the statutory calendar
+EMPLOYMENT_NAMES = ("days_employed", "workdays_employed", "full_month", "joined_in_month",
+                    "left_in_month")
+DATE_COLUMNS = ("hire_date", "leave_date")
 RUNNING = ("earnings_so_far", "deductions_so_far")
 TOTALS = ("total_earnings", "total_deductions", "net_pay", "comp_hours")
 ITEM_NAMES = ("item_count", "item_seconds", "item_days", "item_hours", "item_in_hours",
@@ -93,6 +102,31 @@ class CompiledCheck:
 
 
 @dataclass(frozen=True)
+class CompiledKey:
+    """A ledger key with its compiled formulas (``change`` or banked/used/settled)."""
+
+    key: str
+    spec: LedgerKey
+    formulas: dict[str, Formula]
+    expire_months: Formula | None
+    where: Where
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The names the rules read for this key: opening (and YTD alias, expired)."""
+        return ledger_names(self.key, self.spec)
+
+
+def ledger_names(key: str, spec: LedgerKey) -> tuple[str, ...]:
+    names = [f"ledger.{key}"]
+    if spec.yearly and key.startswith("ytd_"):
+        names.append(f"ytd.{key.removeprefix('ytd_')}")
+    if spec.kind == "comp_time":
+        names.append(f"expired.{key}")
+    return tuple(names)
+
+
+@dataclass(frozen=True)
 class Pack:
     """What ``load_pack`` returns; ``info`` identifies the pack on payslips."""
 
@@ -104,6 +138,7 @@ class Pack:
     variables: tuple[tuple[str, Formula], ...]
     rules: tuple[CompiledRule, ...]
     checks: tuple[CompiledCheck, ...]
+    ledger: tuple[CompiledKey, ...] = ()
     case_files: tuple[Path, ...] = ()
     files: tuple[str, ...] = ()  # the pack file, then every file it extends (hashed in order)
     input_labels: dict[str, str] = field(default_factory=dict)
@@ -143,14 +178,26 @@ class _Builder:
     def names(self) -> None:
         for name in (*PERIOD_NAMES, *RUNNING, *TOTALS, *ITEM_NAMES):
             self.kinds[name] = "built-in name"
+        for name in EMPLOYMENT_NAMES:
+            self.kinds[name] = "employment fact"
         for name, (_, where) in self.m.parameters.items():
             self.declare(name, "parameter", where)
         roster = dict(self.m.roster)
         roster.setdefault("monthly_salary", (RosterColumn(required=True), Where(self.m.chain[0])))
         self.m.roster = roster
-        for name, (_, where) in roster.items():
+        for name, (column, where) in roster.items():
+            if name in DATE_COLUMNS:
+                raise where.error(f"{name} is read by the engine itself (days employed); "
+                                  "use days_employed/workdays_employed", key=True)
+            if column.values is not None:
+                for value in column.values:
+                    self.declare(f"{name}.{value}", "roster category", where)
+                continue
             self.declare(name, "roster column", where)
             self.declare(f"has_{name}", "roster flag", where)
+        for key, (spec, where) in self.m.ledger.items():
+            for name in ledger_names(key, spec):
+                self.declare(name, "ledger opening", where)
         for name, (_, where) in self.m.inputs.items():
             self.declare(name, "input", where)
         for name, (_, where) in self.m.variables.items():
@@ -369,6 +416,31 @@ def _check(b: _Builder, check, where: Where) -> CompiledCheck:
                          audience=check.audience)
 
 
+def _ledger_key(b: _Builder, key: str, spec: LedgerKey, where: Where) -> CompiledKey:
+    """Ledger formulas see what checks see, rule codes included; ``expire_months`` only
+    parameters (it is fixed for a period)."""
+    def allowed(name: str) -> str | None:
+        kind = b.kinds.get(name)
+        if kind is None:
+            return f"undefined name {name!r}"
+        if name in ITEM_NAMES or name in RUNNING:
+            return f"{name!r} is not known to ledger formulas"
+        return None
+    formulas = {}
+    for part in ("change", "banked", "used", "settled"):
+        text = getattr(spec, part)
+        if text is not None:
+            formulas[part] = _compile(text, where.at(part))
+            b.check_names(formulas[part], where.at(part), allowed)
+    expire = None
+    if spec.expire_months is not None:
+        expire = _compile(spec.expire_months, where.at("expire_months"))
+        b.check_names(expire, where.at("expire_months"), lambda n: None
+                      if b.kinds.get(n) == "parameter" else
+                      f"expire_months may use parameters only, not {n!r}")
+    return CompiledKey(key=key, spec=spec, formulas=formulas, expire_months=expire, where=where)
+
+
 def build(merged: Merged, sha256: str, path: Path) -> Pack:
     """Compile a merged pack; every error names the file, line and column."""
     b = _Builder(merged)
@@ -384,6 +456,10 @@ def build(merged: Merged, sha256: str, path: Path) -> Pack:
         if check.code in codes:
             raise where.at("code").error(f"check code {check.code} is also a rule code")
         checks.append(_check(b, check, where))
+    ledger = tuple(_ledger_key(b, key, spec, where)
+                   for key, (spec, where) in merged.ledger.items())
+    if sum(k.spec.kind == "comp_time" for k in ledger) > 1:
+        raise Where(merged.chain[0], ("ledger",)).error("at most one comp_time key")
     header, top = merged.header, merged.chain[0]
     info = PackInfo(name=header.name, version=header.version, sha256=sha256, path=str(path))
     cases = tuple((top.path.parent / c).resolve() for c in header.cases)
@@ -394,7 +470,7 @@ def build(merged: Merged, sha256: str, path: Path) -> Pack:
                 parameters={n: p for n, (p, _) in merged.parameters.items()},
                 roster={n: c for n, (c, _) in merged.roster.items()},
                 inputs=inputs, variables=variables, rules=tuple(rules), checks=tuple(checks),
-                case_files=cases, files=tuple(str(d.path) for d in merged.chain),
+                ledger=ledger, case_files=cases, files=tuple(str(d.path) for d in merged.chain),
                 input_labels={n: s.label for n, (s, _) in merged.inputs.items()},
                 input_sources={n: s.source for n, (s, _) in merged.inputs.items()},
                 input_absent={n: s.absent for n, (s, _) in merged.inputs.items()})

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from engine.money import ROUNDING_MODES, to_decimal
 
@@ -91,11 +91,29 @@ class Parameter(Strict):
 
 
 class RosterColumn(Strict):
+    """A roster column the rules read: a number (``C`` and ``has_C``), or, with ``values``,
+    a category (``C.VALUE`` is 1 for the employee's value, 0 for the others).
+
+    ``values`` maps each allowed value to the number columns an employee of that kind
+    must have (``{salaried: [monthly_salary], hourly: [hourly_rate]}``); a value outside
+    the list, or a missing column of the kind, is an error for that employee.
+    """
+
     required: bool = False
-    default: Number = "0"
+    default: str | int = "0"
     label: str = ""
     # a text column read through a table (城市 上海 -> 1); any other text is refused
     choices: dict[str, Number] = Field(default_factory=dict)
+    values: dict[Ident, list[Ident]] | None = None
+
+    @model_validator(mode="after")
+    def _default_fits(self) -> "RosterColumn":
+        if self.values is None:
+            _exact_number(self.default)
+        elif self.default not in ("", "0") and self.default not in self.values:
+            raise ValueError(f"default {self.default!r} is not one of the values "
+                             f"{', '.join(self.values)}")
+        return self
 
 
 class InputSpec(Strict):
@@ -143,6 +161,46 @@ class Rule(Strict):
     note: str = ""
 
 
+class LedgerKey(Strict):
+    """A balance the ledger carries from month to month (``engine.ledger``).
+
+    ``balance``: closing = opening + ``change`` (a formula seen after the rules, like a
+    check, plus rule codes). ``comp_time``: hours kept by the month they were banked in;
+    closing = opening − expired − ``used`` − ``settled`` + ``banked``, used first-in,
+    first-out; hours older than ``expire_months`` months (a formula of parameters; 0 =
+    never) expire at the start of a month. ``yearly`` keys restart at 0 each January.
+    """
+
+    label: str = ""
+    label_en: str = ""
+    unit: str = Field(min_length=1)
+    kind: Literal["balance", "comp_time"] = "balance"
+    yearly: bool = False
+    change: FormulaText | None = None
+    banked: FormulaText | None = None
+    used: FormulaText | None = None
+    settled: FormulaText | None = None
+    expire_months: FormulaText | None = None
+    payslip: bool = False  # print the balance on the payslip
+
+    @model_validator(mode="after")
+    def _parts_fit(self) -> "LedgerKey":
+        comp = ("banked", "used", "settled", "expire_months")
+        if self.kind == "balance":
+            given = [k for k in comp if getattr(self, k) is not None]
+            if given or self.change is None:
+                raise ValueError("a balance key needs 'change' (and none of "
+                                 "banked/used/settled/expire_months)")
+        elif self.change is not None or self.banked is None or self.used is None:
+            raise ValueError("a comp_time key needs 'banked' and 'used' (not 'change')")
+        if self.kind == "comp_time" and self.unit != "h":
+            raise ValueError("a comp_time key is counted in hours: unit must be 'h'")
+        return self
+
+
+LEDGER_KEY = r"^[a-z][a-z0-9_]*$"
+
+
 class Check(Strict):
     code: Annotated[str, Field(pattern=CODE)]
     severity: Literal["error", "warning", "info"]
@@ -162,4 +220,6 @@ class PackFile(Strict):
     variables: dict[Ident, Variable] = Field(default_factory=dict)
     rules: list[Rule] = Field(default_factory=list)
     checks: list[Check] = Field(default_factory=list)
+    ledger: dict[Annotated[str, Field(pattern=LEDGER_KEY)], LedgerKey] = Field(
+        default_factory=dict)
     remove: list[str] = Field(default_factory=list)  # parent rule/check codes to drop

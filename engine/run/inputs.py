@@ -44,10 +44,15 @@ def copy_inputs(run_dir: Path, roster_path: Path, pack) -> dict[str, str]:
     return copies
 
 
+def number_columns(pack) -> tuple[str, ...]:
+    """The pack's roster columns read as amounts (not categories such as employment_type)."""
+    return tuple(name for name, column in pack.roster.items() if column.values is None)
+
+
 def load_inputs(run_dir: Path, copies: dict[str, str]) -> tuple[Roster, list[Problem], Any]:
     """Roster and pack as copied into the run folder: what a recompute (and ``payroll
     verify``) starts from. Problems name ``inputs/roster.csv:LINE``, not a local path."""
     pack = load_pack(run_dir / copies["rules"])
     roster, problems = load_roster(run_dir / copies["roster"], source=copies["roster"],
-                                   amounts=tuple(pack.roster))
+                                   amounts=number_columns(pack))
     return roster, problems, pack

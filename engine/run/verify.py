@@ -28,7 +28,7 @@ from engine.run.compare import (EMPLOYEES_CSV, LINES_CSV, LINES_PARQUET, PROBLEM
                                 compare_problems, compare_summary, compare_traces, difference,
                                 read_csv)
 from engine.run.folder import MANIFEST, MANIFEST_CSV, list_files, sha256_file
-from engine.run.hold import hold_errors, payslip_errors
+from engine.run.hold import payslip_errors
 from engine.run.inputs import load_inputs, run_id_for
 
 __all__ = ["Difference", "VerifyReport", "verify"]
@@ -133,6 +133,7 @@ class Recomputed(BaseModel):
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     result: PayrollResult
+    month: Any = None  # engine.run.chain.Month: the ledger and what re-closes it
     problems: tuple[Problem, ...]  # roster, snapshot and compute problems (not render/fetch)
     run_id: str
     snapshot_sha256: str
@@ -153,7 +154,7 @@ def _input_path(run_dir: Path, manifest: dict[str, Any], key: str, pattern: str)
 
 def recompute(run_dir: Path, manifest: dict[str, Any]) -> Recomputed:
     """Load snapshot, roster copy and pack copy from the folder and compute the month."""
-    from engine.rules.apply import compute
+    from engine.run.chain import compute_month, source_digests
     from engine.wecom.snapshot import load_snapshot
 
     copies = {"roster": _input_path(run_dir, manifest, "roster", "roster.*"),
@@ -161,12 +162,12 @@ def recompute(run_dir: Path, manifest: dict[str, Any]) -> Recomputed:
     roster, roster_problems, pack = load_inputs(
         run_dir, {k: v.relative_to(run_dir).as_posix() for k, v in copies.items()})
     snapshot = load_snapshot(run_dir)
-    result, problems = compute(pack, snapshot.period, roster, snapshot.records,
-                               snapshot.leave_types)
+    source = manifest.get("ledger", {})
+    month = compute_month(pack, snapshot.period, roster, snapshot, run_dir, source,
+                          [*roster_problems, *snapshot.problems])
     run_id = run_id_for(snapshot.period.month, snapshot.sha256, sha256_file(copies["roster"]),
-                        pack.info.sha256)
-    problems = [*roster_problems, *snapshot.problems, *problems]
-    return Recomputed(result=hold_errors(result, problems), problems=tuple(problems),
+                        pack.info.sha256, *source_digests(run_dir, source))
+    return Recomputed(result=month.result, month=month, problems=month.problems,
                       run_id=run_id, snapshot_sha256=snapshot.sha256,
                       pack_sha256=pack.info.sha256)
 
@@ -324,10 +325,50 @@ def _compare_results(run_dir: Path, manifest: dict[str, Any], again: Recomputed,
         out += check_summary_html(run_dir, manifest, again, summary_now, found["problems"])
     unrendered = frozenset(r.get("userid", "") for r in found["problems"] or []
                            if r.get("stage") == "payslip" and r.get("severity") == "error")
-    out += check_payslips(run_dir, again.result, found["payslips"] or [], run_id=run_id,
-                          pack_sha256=manifest.get("pack", {}).get("sha256", ""),
-                          progress=progress, unrendered=unrendered)
+    if manifest.get("payslips") != "skipped":
+        out += check_payslips(run_dir, again.result, found["payslips"] or [], run_id=run_id,
+                              pack_sha256=manifest.get("pack", {}).get("sha256", ""),
+                              progress=progress, unrendered=unrendered)
+    elif found["payslips"]:
+        out.append(difference("payslip", MANIFEST_CSV, "payslips listed in a run whose "
+                              "manifest says they were skipped"))
+    return out + check_ledger(run_dir, again)
+
+
+def check_ledger(run_dir: Path, again: Recomputed) -> list[Difference]:
+    """``results/ledger.csv`` is the ledger the recomputed month closes with, row for row
+    (its opening column then equals the previous closing, which ``check_chain`` proves)."""
+    from engine.ledger.files import export_rows
+    from engine.run.chain import LEDGER_CSV
+
+    path = run_dir / LEDGER_CSV
+    ledger = again.month.ledger if again.month is not None else None
+    if ledger is None:
+        return [difference("extra_file", LEDGER_CSV, "a ledger in a run whose pack declares "
+                           "none")] if path.is_file() else []
+    if not path.is_file():
+        return [difference("missing_file", LEDGER_CSV, "the pack declares a ledger")]
+    got = {(r["userid"], r["key"]): r for r in read_csv(path)[1]}
+    out = []
+    for row in export_rows(ledger):
+        found = got.pop((row["userid"], row["key"]), None)
+        if found != row:
+            out.append(difference("ledger", LEDGER_CSV, f"row {row['key']} differs from the "
+                                  "recomputed ledger", userid=row["userid"],
+                                  expected=json.dumps(row, ensure_ascii=False),
+                                  found=json.dumps(found, ensure_ascii=False)))
+    out += [difference("ledger", LEDGER_CSV, f"row {key} is not in the recomputed ledger",
+                       userid=userid) for userid, key in sorted(got)]
     return out
+
+
+def _chain(run_dir: Path, manifest: dict[str, Any]) -> tuple[list[Difference], int]:
+    from engine.run.chain import check_chain
+
+    try:
+        return check_chain(run_dir, manifest, check_files)
+    except (PayrollError, OSError, KeyError, TypeError) as exc:
+        return [difference("chain", MANIFEST, f"cannot follow the chain of months: {exc}")], 0
 
 
 def _read_manifest(run_dir: Path) -> dict[str, Any] | None:
@@ -357,14 +398,16 @@ def verify(run_dir: Path, progress: Progress | None = None) -> VerifyReport:
     if again is not None:
         # a payslip the run could not make held its employee; verify cannot re-render it,
         # so it takes those errors from the run's problems.csv (itself checked above)
-        held = hold_errors(again.result, payslip_errors(found["problems"] or []))
-        again = again.model_copy(update={"result": held})
+        held = again.month.held(payslip_errors(found["problems"] or []))
+        again = again.model_copy(update={"result": held.result, "month": held})
         out += check_identity(manifest, again)
         out += _compare_results(run_dir, manifest, again, found, progress)
+    chain_found, walked = _chain(run_dir, manifest)
+    out += chain_found
     lines = again and sum(len(e.lines) for e in again.result.employees)
     checked = {"files": len(manifest.get("files", [])), "lines": lines or 0,
                "employees": len(again.result.employees) if again else 0,
-               "payslips": len(found["payslips"] or [])}
+               "payslips": len(found["payslips"] or []), "chained runs": walked}
     return VerifyReport(run_dir=str(run_dir), run_id=manifest.get("run_id", ""),
                         month=manifest.get("month", ""), checked=checked,
                         differences=tuple(out))

@@ -140,7 +140,7 @@ rules:
 remove: [ALLOW_FIELD]
 """, "child.yaml")
     pack = load_pack(child)
-    assert pack.codes[:3] == ("BASE_SALARY", "BONUS", "OT_WORKDAY")
+    assert pack.codes[:4] == ("BASE_SALARY", "BONUS", "BASE_SALARY_PRORATED", "HOURLY_PAY")
     assert "ALLOW_FIELD" not in pack.codes
     assert set(pack.parameters["MIN_WAGE"].values) == {date(2023, 7, 1), date(2025, 7, 1),
                                                        date(2026, 1, 1)}
