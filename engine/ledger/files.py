@@ -36,16 +36,24 @@ def _text(value: Decimal) -> str:
     return format(value, "f")
 
 
-def read_ledger(path: Path, month: str = "") -> Ledger:
-    """A run's ``results/ledger.csv``; an unreadable file is a ``LedgerError``."""
-    from engine.roster import read_rows
+def read_rows(path: Path, what: str) -> list[tuple[int, dict[str, str]]]:
+    """(line, header → cell) of a CSV/XLSX file, read like a roster (any encoding the
+    roster accepts); an unreadable file is a ``LedgerError`` naming it."""
+    from engine.errors import InputError
+    from engine.roster import read_file
 
     try:
-        rows = read_rows(path)
-    except Exception as exc:  # noqa: BLE001 - any reader failure names the file
-        raise LedgerError(f"cannot read the ledger: {exc}", path=str(path)) from exc
+        table = read_file(path)
+    except (InputError, OSError) as exc:
+        raise LedgerError(f"cannot read the {what}: {exc}", path=str(path)) from exc
+    header = [h.strip() for h in table.header]
+    return [(line, dict(zip(header, (c.strip() for c in cells)))) for line, cells in table.rows]
+
+
+def read_ledger(path: Path, month: str = "") -> Ledger:
+    """A run's ``results/ledger.csv``; an unreadable file is a ``LedgerError``."""
     out, bad = [], []
-    for line, row in enumerate(rows, start=2):
+    for line, row in read_rows(path, "ledger"):
         try:
             out.append(Row(userid=row["userid"], key=row["key"], unit=row.get("unit", ""),
                            **{c: to_decimal(row[c]) for c in COLUMNS[3:]}))
@@ -71,12 +79,13 @@ def _check_key(key: str, keys: dict[str, object], month: str) -> str | None:
     return None
 
 
-def _rows_problems(rows: Sequence[dict[str, str]], keys: dict[str, object], month: str,
-                   userids: set[str] | None) -> tuple[dict[str, dict[str, Decimal]], list[str]]:
+def _rows_problems(rows: Sequence[tuple[int, dict[str, str]]], keys: dict[str, object],
+                   month: str, userids: set[str] | None
+                   ) -> tuple[dict[str, dict[str, Decimal]], list[str]]:
     values: dict[str, dict[str, Decimal]] = {}
     errors: list[str] = []
     seen: dict[tuple[str, str], int] = {}
-    for line, row in enumerate(rows, start=2):
+    for line, row in rows:
         userid, key = (row.get("userid") or "").strip(), (row.get("key") or "").strip()
         raw = (row.get("value") or "").strip()
         where = f"line {line}"
@@ -116,14 +125,9 @@ def _lots_add_up(values: dict[str, dict[str, Decimal]], keys: dict[str, object])
 def read_opening(path: Path, keys: Iterable, month: str,
                  userids: set[str] | None = None) -> dict[str, dict[str, Decimal]]:
     """An opening-balances file as userid → key → value; every error at once."""
-    from engine.roster import read_rows
-
     specs = {k.key: k.spec for k in keys}
-    try:
-        rows = read_rows(path)
-    except Exception as exc:  # noqa: BLE001 - the roster reader's errors name the file
-        raise LedgerError(f"cannot read the opening balances: {exc}", path=str(path)) from exc
-    header = set(rows[0]) if rows else set()
+    rows = read_rows(path, "opening balances")
+    header = set(rows[0][1]) if rows else set()
     missing = [c for c in OPENING_COLUMNS if c not in header]
     if rows and missing:
         raise LedgerError(f"missing column(s): {', '.join(missing)} (expected "
@@ -131,7 +135,7 @@ def read_opening(path: Path, keys: Iterable, month: str,
     values, errors = _rows_problems(rows, specs, month, userids)
     errors += _lots_add_up(values, specs)
     if errors:
-        raise LedgerError(f"{len(errors)} problem(s): " + "; ".join(errors), path=str(path))
+        raise LedgerError(f"{len(errors)} problem(s):\n  " + "\n  ".join(errors), path=str(path))
     for found in values.values():  # a total given with its lots: the lots carry it
         for base, spec in specs.items():
             if spec.kind == "comp_time" and any(k.startswith(base + LOT) for k in found):
