@@ -156,8 +156,9 @@ def _comp_rows(userid: str, key, opening: Mapping[str, Decimal], expired: Mappin
                              "expired": gone})
     problems = []
     if short:
-        problems.append(warning(STAGE, "comp_overdrawn", f"{k}: {short} h taken beyond the "
-                                f"balance of {start - gone} h; the ledger carries {-short} h",
+        problems.append(warning(STAGE, "comp_overdrawn", f"{k}: {short} h of comp time taken "
+                                f"beyond the balance of {start - gone} h (a first month "
+                                f"without --opening has none); the ledger carries {-short} h",
                                 userid=userid, field=k))
     return rows, balance, problems
 

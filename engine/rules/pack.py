@@ -190,8 +190,13 @@ class _Builder:
                 raise where.error(f"{name} is read by the engine itself (days employed); "
                                   "use days_employed/workdays_employed", key=True)
             if column.values is not None:
-                for value in column.values:
+                for value, needed in column.values.items():
                     self.declare(f"{name}.{value}", "roster category", where)
+                    unknown = [c for c in needed if c not in roster or roster[c][0].values]
+                    if unknown:
+                        raise where.at("values", value).error(
+                            f"{name} = {value} needs {', '.join(unknown)}, which is not a "
+                            "declared number column of the roster")
                 continue
             self.declare(name, "roster column", where)
             self.declare(f"has_{name}", "roster flag", where)
