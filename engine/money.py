@@ -61,7 +61,9 @@ def snap(value: Decimal, step: Decimal = CENT) -> Decimal:
     """
     halves = value / (step / 2)
     nearest = halves.to_integral_value()
-    if nearest == halves or abs(halves - nearest) > TIE_TOLERANCE:
+    # ``halves`` may itself have rounded onto the boundary (8.5749…9 / 0.005 = 1715 in 28
+    # digits): the value is then within the tolerance and snaps too
+    if abs(halves - nearest) > TIE_TOLERANCE:
         return value
     return nearest * step / 2
 

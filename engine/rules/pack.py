@@ -61,7 +61,9 @@ def _fen_half_up(value: Decimal) -> Decimal:
     it rounds almost every line of a run."""
     halves = value * _HALF_FENS
     nearest = halves.to_integral_value()
-    if nearest != halves and abs(halves - nearest) <= TIE_TOLERANCE:
+    # also when the product itself rounded onto the boundary (8.5749…9 × 200 = 1715 in
+    # 28 digits): the value then lies within the tolerance and is the tie
+    if abs(halves - nearest) <= TIE_TOLERANCE:
         value = nearest / _HALF_FENS
     return _TO_FEN(value)
 

@@ -119,13 +119,18 @@ def _link(run_dir: Path, manifest: dict[str, Any]) -> list[Difference]:
     copy, closing = run_dir / prev["opening"], where / LEDGER_CSV
     if not copy.is_file() or not closing.is_file() or (
             sha256_file(copy) != sha256_file(closing)):
-        return [difference("chain", prev["opening"], f"{month}: the opening copied from "
-                           f"{name} is not {name}'s results/ledger.csv row for row")]
+        return [difference("chain", prev["opening"], f"{name}: results/ledger.csv is not the "
+                           f"opening {month} copied from it, row for row (changed after "
+                           f"{month} was run?)")]
     return []
 
 
-def check_chain(run_dir: Path, manifest: dict[str, Any]) -> tuple[list[Difference], int]:
-    """Walk the links back to the start; the differences and the number of runs walked."""
+def check_chain(run_dir: Path, manifest: dict[str, Any], check_files=None
+                ) -> tuple[list[Difference], int]:
+    """Walk the links back to the start; the differences and the number of runs walked.
+
+    ``check_files(run_dir, manifest)`` (``payroll verify``'s own) is applied to every
+    earlier run, so a file edited there without recomputing its manifest is caught too."""
     out: list[Difference] = []
     seen = 0
     current, body = run_dir, manifest
@@ -138,10 +143,13 @@ def check_chain(run_dir: Path, manifest: dict[str, Any]) -> tuple[list[Differenc
             return out, seen
         current = (current / prev["path"]).resolve()
         body = _manifest(current)
-        entry = {e["path"]: e["sha256"] for e in body.get("files", [])}.get(LEDGER_CSV)
-        if entry is not None and entry != sha256_file(current / LEDGER_CSV):
-            return out + [difference("chain", LEDGER_CSV, f"{body.get('month')}: "
-                                     "results/ledger.csv does not hash to its manifest")], seen
+        changed = check_files(current, body) if check_files else []
+        if changed:
+            name = body.get("month", prev["month"])
+            return out + [difference("chain", f"{prev['path']}/{d.file}", f"{name}: {d.message} "
+                                     f"(an earlier month of this chain was edited)",
+                                     expected=d.expected, found=d.found)
+                          for d in changed], seen
     return out + [difference("chain", MANIFEST, "the chain of runs does not end")], seen
 
 

@@ -187,7 +187,9 @@ def _payslip_fields(data: dict[str, Any], emp: EmployeeResult, run_id: str, mont
             ("run_id", run_id, data.get("run_id")),
             ("month", month, data.get("month")),
             ("pack sha256", pack_sha256, (data.get("pack") or {}).get("sha256")),
-            ("totals", emp.totals.model_dump(mode="json"), data.get("totals"))]
+            ("totals", emp.totals.model_dump(mode="json"), data.get("totals")),
+            ("balances", [b.model_dump(mode="json") for b in emp.balances] or None,
+             data.get("balances"))]
 
 
 def compare_payslip(data: dict[str, Any], emp: EmployeeResult, file: str, *, run_id: str,

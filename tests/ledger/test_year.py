@@ -130,6 +130,16 @@ def test_editing_march_breaks_december_naming_march(full_year, tmp_path):
     assert chain and "2026-03" in chain[0].message, str(report)
 
 
+def test_editing_march_without_its_manifest_is_caught_from_december(full_year, tmp_path):
+    copy = tmp_path / "runs"
+    shutil.copytree(full_year["2026-01"].parent, copy)
+    ledger = copy / "2026-03" / "results" / "ledger.csv"
+    ledger.write_text(ledger.read_text("utf-8").replace(",h,", ",h ,", 1), "utf-8")
+    report = verify(copy / "2026-12")
+    chain = [d for d in report.differences if d.kind == "chain"]
+    assert chain and chain[0].message.startswith("2026-03"), str(report)
+
+
 def test_adopting_in_july_from_an_opening_import_gives_the_same_december(
         full_year, sim, rows, tmp_path):
     june = ledger_rows(full_year["2026-06"])

@@ -115,6 +115,9 @@ leave_items = st.lists(st.sampled_from(sorted(LEAVE_NAMES)).flatmap(
 @example(salary=Fraction(2800), hourly=None, work=(0, 0), rest=(0, 0), holiday=(0, 0),
          absent=86400, leave=[("病假", 10 * 86400, False), ("病假(小时)", 288000, True)],
          month="2025-09")
+# a tie whose product rounds onto the boundary in 28 digits (50 min x 6.86 x 1.5 = 8.575)
+@example(salary=Fraction(0), hourly=Fraction(343, 50), work=(3000, 0), rest=(0, 0),
+         holiday=(0, 0), absent=0, leave=[], month="2025-06")
 def test_every_line_equals_the_exact_oracle(salary, hourly, work, rest, holiday, absent,
                                             leave, month):
     row = {"userid": "p", "monthly_salary": text(salary),
