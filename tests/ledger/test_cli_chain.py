@@ -45,18 +45,18 @@ def test_a_chain_from_the_command_line(wecom, tmp_path):
     sim, env = wecom
     roster = roster_file(sim, tmp_path / "roster.csv")
     runs = tmp_path / "runs"
-    first = payroll("run", "--month", "2026-09", "--roster", str(roster), "--out",
+    first = payroll("run", "--company", "测试公司", "--month", "2026-09", "--roster", str(roster), "--out",
                     str(runs / "2026-09"), "--no-payslips", env=env)
     assert first.returncode == 0, first.stderr
     assert not list((runs / "2026-09" / "payslips").glob("*.pdf"))
     # an unfinished previous month stops the next one
     (runs / "2026-10").mkdir()
     (runs / "2026-10" / "snapshot").mkdir()
-    refused = payroll("run", "--month", "2026-11", "--roster", str(roster), "--out",
+    refused = payroll("run", "--company", "测试公司", "--month", "2026-11", "--roster", str(roster), "--out",
                       str(runs / "2026-11"), env=env)
     assert refused.returncode == 2 and "has not finished" in refused.stderr
     shutil.rmtree(runs / "2026-10")
-    second = payroll("run", "--month", "2026-10", "--roster", str(roster), "--out",
+    second = payroll("run", "--company", "测试公司", "--month", "2026-10", "--roster", str(roster), "--out",
                      str(runs / "2026-10"), "--workers", "1", env=env)
     assert second.returncode == 0, second.stderr
     opening = (runs / "2026-10" / "inputs" / "ledger_opening.csv").read_bytes()
@@ -64,7 +64,7 @@ def test_a_chain_from_the_command_line(wecom, tmp_path):
     checked = payroll("verify", str(runs / "2026-10"))
     assert checked.returncode == 0, checked.stdout
     assert "2 chained runs" in checked.stdout
-    wrong = payroll("run", "--month", "2026-08", "--roster", str(roster), "--out",
+    wrong = payroll("run", "--company", "测试公司", "--month", "2026-08", "--roster", str(roster), "--out",
                     str(tmp_path / "x"), "--previous", str(runs / "2026-10"), env=env)
     assert wrong.returncode == 2 and "the month before 2026-08 is 2026-07" in wrong.stderr
 
@@ -74,11 +74,11 @@ def test_a_rerun_from_the_same_snapshot_shows_only_the_fix(wecom, tmp_path):
     roster = roster_file(sim, tmp_path / "roster.csv")
     userid = next(csv.DictReader(roster.open(encoding="utf-8")))["userid"]
     runs = tmp_path / "runs"
-    assert payroll("run", "--month", "2026-03", "--roster", str(roster), "--out",
+    assert payroll("run", "--company", "测试公司", "--month", "2026-03", "--roster", str(roster), "--out",
                    str(runs / "2026-03"), "--no-payslips", env=env).returncode == 0
     fixed = roster_file(sim, tmp_path / "fixed.csv", (userid, "99999.00"))
     calls = sim.stats.snapshot()["calls"].get("checkin/getcheckin_monthdata")
-    rerun = payroll("run", "--month", "2026-03", "--roster", str(fixed), "--out",
+    rerun = payroll("run", "--company", "测试公司", "--month", "2026-03", "--roster", str(fixed), "--out",
                     str(tmp_path / "fix"), "--snapshot-from", str(runs / "2026-03"),
                     "--no-payslips", env={"WECOM_CORP_ID": "", "WECOM_CORP_SECRET": ""})
     assert rerun.returncode == 0, rerun.stderr
@@ -93,7 +93,7 @@ def test_a_bad_opening_file_stops_the_run_listing_every_row(wecom, tmp_path):
     roster = roster_file(sim, tmp_path / "roster.csv")
     opening = tmp_path / "opening.csv"
     opening.write_text("userid,key,value\nu1,nope,1\nu1,comp_h,x\n", "utf-8")
-    result = payroll("run", "--month", "2026-07", "--roster", str(roster), "--out",
+    result = payroll("run", "--company", "测试公司", "--month", "2026-07", "--roster", str(roster), "--out",
                      str(tmp_path / "o"), "--opening", str(opening), env=env)
     assert result.returncode == 3
     assert "unknown key 'nope'" in result.stderr and "line 3" in result.stderr

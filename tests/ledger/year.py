@@ -75,7 +75,7 @@ def run_year(root: Path, sim: Simulator, rows: list[dict[str, str]], months=MONT
     for n, month in enumerate(months):
         roster = month_roster(root / "rosters", rows, month)
         out = root / month
-        run_month(month, roster, default_pack(), out, settings=settings,
+        run_month(month, roster, default_pack(), out, settings=settings, company="有家企业",
                   opening=opening if n == 0 else None, payslips=month in payslips_for)
         runs[month] = out
     return runs
