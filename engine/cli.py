@@ -18,6 +18,7 @@ from rich.table import Table
 from engine.commands import company as company_commands
 from engine.commands.shell import err, out
 from engine.commands.shell import fail as _fail
+from engine.commands import delivery as delivery_commands
 from engine.errors import PayrollError
 from engine.progress import for_terminal
 
@@ -228,6 +229,8 @@ def simulator(
     departed: list[str] = typer.Option([], "--departed", help="A userid on the roster but not in the directory (repeatable)."),
     deny: list[str] = typer.Option([], "--deny", help="An endpoint the app may not call, answered 48002, e.g. checkin/getcheckin_monthdata (repeatable)."),
     untrusted_ip: bool = typer.Option(False, "--untrusted-ip", help="Answer every data call 60020 (caller not in 企业可信IP)."),
+    left: list[str] = typer.Option([], "--left", help="A userid that left after the month was fetched: message/send calls it invalid (repeatable)."),
+    unlicensed: list[str] = typer.Option([], "--unlicensed", help="A member without a licence: message/send lists it in unlicenseduser (repeatable)."),
     log: bool = typer.Option(False, "--log", help="Log every request to stderr."),
 ) -> None:
     """Serve a simulated WeCom API on loopback until interrupted."""
@@ -240,7 +243,8 @@ def simulator(
     config = SimConfig(employees=employees, seed=seed, window_seconds=window, port=port,
                        faults=faults, token_lifetime=token_lifetime, invisible=invisible,
                        departed=tuple(departed), denied=tuple(deny),
-                       untrusted_ip=untrusted_ip, log_requests=log)
+                       untrusted_ip=untrusted_ip, left=tuple(left),
+                       unlicensed=tuple(unlicensed), log_requests=log)
     try:
         serve_simulator(config, roster_out=roster_out, say=err.print)
     except PayrollError as exc:
@@ -278,12 +282,16 @@ def rules_test(pack: Path = typer.Argument(..., help="Rule pack YAML.")) -> None
 
 @app.command()
 def verify(run_dir: Path = typer.Argument(..., exists=True, file_okay=False, help="Run folder."),
+           key: Optional[Path] = typer.Option(None, "--key", exists=True, dir_okay=False, help="Ed25519 public key (PEM): the approval and the manifest must be signed with its private key."),
            quiet: bool = QuietOpt) -> None:
-    """Recompute a run from its snapshot and inputs; check results, payslips and hashes."""
-    from engine.run.verify import verify as verify_run
+    """Recompute a run from its snapshot and inputs; check results, payslips, hashes, and the
+    approval, review pages and delivery journal written after the manifest."""
+    from engine.audit import verify_run
+    from engine.review.signing import load_public_key
 
     try:
-        report = verify_run(run_dir, progress=for_terminal(quiet))
+        public_key = load_public_key(key) if key else None
+        report = verify_run(run_dir, public_key=public_key, progress=for_terminal(quiet))
     except PayrollError as exc:
         _fail(exc)
     out.print(str(report), highlight=False, markup=False)
@@ -302,6 +310,9 @@ def diff(run_a: Path = typer.Argument(..., exists=True, file_okay=False, help="E
     except PayrollError as exc:
         _fail(exc)
     out.print(str(report), highlight=False, markup=False)
+
+
+delivery_commands.register(app)  # review, approve, send: the steps after a run
 
 
 def main() -> None:  # pragma: no cover - console entry

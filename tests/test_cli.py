@@ -19,7 +19,7 @@ def payroll(*args: str, env: dict | None = None, cwd: Path = ROOT) -> subprocess
 
 @pytest.mark.parametrize("verb", [[], ["demo"], ["run"], ["fetch"], ["simulator"], ["rules"],
                                   ["rules", "check"], ["rules", "test"], ["verify"], ["diff"],
-                                  ["init"], ["doctor"]])
+                                  ["init"], ["doctor"], ["review"], ["approve"], ["send"]])
 def test_every_command_has_help(verb):
     result = payroll(*verb, "--help")
     assert result.returncode == 0, result.stderr

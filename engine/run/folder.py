@@ -24,7 +24,19 @@ PAYSLIPS = "payslips"
 MANIFEST = "manifest.json"
 MANIFEST_CSV = "manifest.csv"
 DEMO_MARKER = "demo.json"  # written by ``payroll demo`` only: the folder may be replaced
-_RUN_ENTRIES = (SNAPSHOT, INPUTS, RESULTS, PAYSLIPS, MANIFEST, MANIFEST_CSV, DEMO_MARKER)
+# Written after the manifest, by later steps, each checked in its own way by verify:
+# the approval (it names the manifest's sha256), the review site (its own index) and the
+# delivery journal (append-only). They are not files of the run and not in the manifest.
+APPROVAL = "approval.json"
+APPROVAL_SIG = "approval.sig"
+MANIFEST_SIG = "manifest.sig"
+REVIEW = "review"
+DELIVERY = "delivery"
+POST_MANIFEST_FILES = (APPROVAL, APPROVAL_SIG, MANIFEST_SIG)
+POST_MANIFEST_DIRS = (REVIEW, DELIVERY)
+# what a demo folder may hold (it is replaced whole, its review and delivery included)
+_RUN_ENTRIES = (SNAPSHOT, INPUTS, RESULTS, PAYSLIPS, MANIFEST, MANIFEST_CSV, DEMO_MARKER,
+                *POST_MANIFEST_FILES, *POST_MANIFEST_DIRS)
 
 
 def is_finished(run_dir: Path) -> bool:
@@ -45,6 +57,13 @@ def prepare(run_dir: Path, *, force: bool = False, keep_snapshot: bool = True) -
             raise RunFolderError(
                 f"{run_dir} holds a finished run (manifest.json exists); choose a new --out "
                 "folder or pass --force to recompute it")
+        if any((run_dir / DELIVERY).glob("*.jsonl")):
+            raise RunFolderError(
+                f"{run_dir} has been delivered to employees (delivery/ exists): it is never "
+                "recomputed in place; compute the correction into a new --out folder")
+        for name in POST_MANIFEST_FILES:  # an approval of the old results means nothing now
+            (run_dir / name).unlink(missing_ok=True)
+        shutil.rmtree(run_dir / REVIEW, ignore_errors=True)
         for name in (INPUTS, RESULTS, PAYSLIPS):
             shutil.rmtree(run_dir / name, ignore_errors=True)
         for name in (MANIFEST, MANIFEST_CSV):
@@ -98,12 +117,21 @@ def inside(root: Path, candidate: Path) -> bool:
     return True
 
 
+def post_manifest(rel: str) -> bool:
+    """A path of the areas written after the manifest (approval, review/, delivery/ and
+    the ``review.new``/``review.old`` folders of a review being replaced)."""
+    top = rel.split("/", 1)[0]
+    return rel in POST_MANIFEST_FILES or "/" in rel and top.split(".", 1)[0] in POST_MANIFEST_DIRS
+
+
 def list_files(run_dir: Path) -> list[str]:
-    """Every regular file of the run, relative, sorted, excluding the manifests themselves."""
+    """Every regular file of the run, relative, sorted, excluding the manifests themselves
+    and the areas written after them (see :func:`post_manifest`)."""
     skip = {MANIFEST, MANIFEST_CSV}
     out = []
     for path in run_dir.rglob("*"):
         rel = path.relative_to(run_dir).as_posix()
-        if path.is_file() and rel not in skip and not path.name.endswith(".part"):
+        if path.is_file() and rel not in skip and not path.name.endswith(".part") \
+                and not post_manifest(rel):
             out.append(rel)
     return sorted(out)

@@ -36,6 +36,8 @@ from engine.wecom.settings import WeComSettings
 log = logging.getLogger("engine.wecom")
 
 MONTHDATA = "checkin/getcheckin_monthdata"
+MEDIA_UPLOAD = "media/upload"
+MESSAGE_SEND = "message/send"
 MAX_BATCH = 100
 MAX_USERID_BYTES = 64
 MAX_SPAN_DAYS = 31
@@ -130,6 +132,23 @@ def validate_batch(userids: list[str]) -> None:
             raise WeComError(f"userid {uid!r} must be 1 to {MAX_USERID_BYTES} bytes")
 
 
+def multipart_media(filename: str, data: bytes) -> tuple[bytes, str]:
+    """A ``multipart/form-data`` body with one ``media`` part and its content type.
+
+    Built by hand because WeCom shows ``filename="…"`` to the recipient byte for byte and
+    needs it as raw UTF-8: an RFC 2231 ``filename*=`` or a percent-encoded name (what
+    HTTP libraries may produce) reaches the employee garbled."""
+    if not filename or any(c in filename for c in '"\\\r\n') or len(filename) > 255:
+        raise WeComError(f"file name {filename!r} cannot be sent: it must be 1 to 255 "
+                         "characters without quotes, backslashes or line breaks")
+    boundary = "----wecom-payroll-" + hashlib.sha256(data).hexdigest()[:32]
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"media\"; "
+            f"filename=\"{filename}\"; filelength={len(data)}\r\n"
+            "Content-Type: application/octet-stream\r\n\r\n").encode("utf-8")
+    body = head + data + f"\r\n--{boundary}--\r\n".encode("ascii")
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
 def validate_period(period: Period) -> None:
     if period.endtime < period.starttime or period.calendar_days > MAX_SPAN_DAYS:
         raise WeComError(f"period {period.month}: time span out of range")
@@ -179,15 +198,33 @@ class WeComClient:
     def leave_types(self) -> Exchange:
         return self.call("oa/vacation/getcorpconf")
 
+    def upload_media(self, filename: str, data: bytes, kind: str = "file") -> Exchange:
+        """``media/upload``: the file under the name its recipient will see (raw UTF-8)."""
+        content, content_type = multipart_media(filename, data)
+        described = {"filename": filename, "size": len(data),
+                     "sha256": hashlib.sha256(data).hexdigest()}
+        return self.call(MEDIA_UPLOAD, method="POST", params={"type": kind}, body=described,
+                         content=(content, content_type))
+
+    def send_message(self, message: dict[str, Any]) -> Exchange:
+        """``message/send`` with the app's agent id. An errcode 0 answer may still name
+        recipients it did not reach (``invaliduser``, ``unlicenseduser``): the caller
+        must read them."""
+        body = {**message, "agentid": _int(self.settings.agent_id)}
+        return self.call(MESSAGE_SEND, method="POST", body=body)
+
     # -- machinery -------------------------------------------------------------------
 
     def call(self, endpoint: str, *, method: str = "GET", params: dict[str, str] | None = None,
-             body: Any = None) -> Exchange:
-        """One logical call: retried, token-refreshed, blocks waited out; or a typed error."""
+             body: Any = None, content: tuple[bytes, str] | None = None) -> Exchange:
+        """One logical call: retried, token-refreshed, blocks waited out; or a typed error.
+
+        ``content`` is a raw request body and its content type (the multipart upload);
+        ``body`` is then only the description kept with the answer."""
         for blocks in range(self.settings.max_blocks + 1):
             try:
                 return self._retrying(endpoint, lambda: self._with_token(
-                    endpoint, method, params or {}, body))
+                    endpoint, method, params or {}, body, content))
             except RateLimitError as exc:
                 if blocks == self.settings.max_blocks:
                     raise
@@ -224,15 +261,15 @@ class WeComClient:
         self.listener.note(self.redact(message))
 
     def _with_token(self, endpoint: str, method: str, params: dict[str, str],
-                    body: Any) -> Exchange:
+                    body: Any, content: tuple[bytes, str] | None = None) -> Exchange:
         token = self.tokens.get()
         try:
-            return self._send(endpoint, method, params, body, token)
+            return self._send(endpoint, method, params, body, token, content)
         except TokenError as exc:
             # Evict, refresh once, retry once: a second rejection is not looped on.
             log.info("%s: token rejected (errcode %s), refreshing once", endpoint, exc.errcode)
             self.tokens.invalidate(token)
-            return self._send(endpoint, method, params, body, self.tokens.get())
+            return self._send(endpoint, method, params, body, self.tokens.get(), content)
 
     def _gettoken(self) -> tuple[str, int]:
         secret = self.settings.corp_secret.get_secret_value()
@@ -246,13 +283,15 @@ class WeComClient:
         return token, _int(exchange.data.get("expires_in", 0))
 
     def _send(self, endpoint: str, method: str, params: dict[str, str], body: Any,
-              token: str | None) -> Exchange:
+              token: str | None, content: tuple[bytes, str] | None = None) -> Exchange:
         query = dict(params) if token is None else {**params, "access_token": token}
+        payload: dict[str, Any] = {"json": body} if content is None else {
+            "content": content[0], "headers": {"Content-Type": content[1]}}
         self.limiter.acquire(endpoint)
         try:
             response = self.http.request(method, f"{self.settings.api_base}/cgi-bin/{endpoint}",
-                                         params=query, json=body,
-                                         timeout=self.settings.timeout_seconds)
+                                         params=query, timeout=self.settings.timeout_seconds,
+                                         **payload)
         except httpx.TimeoutException as exc:
             raise WeComTransportError(endpoint, f"timed out ({type(exc).__name__})") from None
         except httpx.HTTPError as exc:

@@ -28,8 +28,10 @@ class RateLimiter:
     """Sliding-window limiter with one log per endpoint; thread-safe."""
 
     def __init__(self, limits: Mapping[str, int], window: float, *,
-                 clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+                 clock: Clock = time.monotonic, sleep: Sleep = time.sleep,
+                 default: int | None = None) -> None:
         self.limits = dict(limits)
+        self.default = default  # the ceiling of keys not in ``limits`` (e.g. one per member)
         self.window = window
         self._clock, self._sleep = clock, sleep
         self._lock = threading.Lock()
@@ -88,7 +90,7 @@ class RateLimiter:
             blocked = self._blocked_until.get(endpoint, 0.0) - now
             if blocked > 0:
                 return max(blocked, _MIN_WAIT)
-            limit = self.limits.get(endpoint)
+            limit = self.limits.get(endpoint, self.default)
             inflight = self._inflight.get(endpoint, 0)
             if limit is None:
                 self._inflight[endpoint] = inflight + 1

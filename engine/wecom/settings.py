@@ -29,7 +29,10 @@ DEFAULT_LIMITS: dict[str, int] = {
     "checkin/getcheckin_daydata": 100,
     "checkin/getcheckindata": 600,
     "oa/vacation/getcorpconf": 600,
+    "media/upload": 600,
+    "message/send": 600,
 }
+MEMBER_MESSAGES = 30  # messages per member per app per window; WeCom drops the rest silently
 
 
 class WeComSettings(BaseSettings):
@@ -51,6 +54,8 @@ class WeComSettings(BaseSettings):
     retry_max_seconds: float = Field(default=8.0, ge=0)
     max_blocks: int = Field(default=3, ge=0, le=20)
     concurrency: int = Field(default=3, ge=1, le=8)
+    member_limit: int = Field(default=MEMBER_MESSAGES, ge=1, le=MEMBER_MESSAGES)
+    duplicate_check_seconds: int = Field(default=4 * 3600, ge=0, le=4 * 3600)
     token_cache: Path | None = None
 
     @field_validator("api_base")

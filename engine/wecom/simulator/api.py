@@ -12,14 +12,16 @@ import hashlib
 import json
 import random
 import threading
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from engine.wecom.simulator import month
+from engine.wecom.simulator.delivery import Mailroom, Message, duplicate_interval
 from engine.wecom.simulator.faults import Roll
 from engine.wecom.simulator.state import errmsg
 from engine.wecom.simulator.upload import MediaFile, media_part
+
+__all__ = ["Api", "Message", "Rejected", "Request"]
 
 if TYPE_CHECKING:
     from engine.wecom.simulator.server import Simulator
@@ -29,7 +31,6 @@ MAX_USERS = 100
 MAX_DAYS = 31
 MEDIA_MIN, MEDIA_MAX = 5, 20 * 1024 * 1024
 MEDIA_TYPES = ("image", "voice", "video", "file")
-PER_MEMBER_MESSAGES = 30  # per member per app per minute; extras are dropped silently
 
 
 class Rejected(Exception):
@@ -61,18 +62,6 @@ class Request:
 
 
 @dataclass(frozen=True)
-class Message:
-    msgid: str
-    msgtype: str
-    touser: tuple[str, ...]  # recipients it reached
-    dropped: tuple[str, ...]  # valid recipients over the per-member limit (silently lost)
-    invalid: tuple[str, ...]
-    media_id: str = ""
-    filename: str = ""
-    content: str = ""
-
-
-@dataclass(frozen=True)
 class _Spec:
     method: str
     handler: str
@@ -101,9 +90,15 @@ class Api:
         self._wall = wall
         self._lock = threading.Lock()
         self._serial = 0
-        self._sent: Counter[tuple[int, str]] = Counter()
-        self.media: dict[str, MediaFile] = {}
-        self.messages: list[Message] = []
+        self.mail = Mailroom(wall, sim.windows.window_index)
+
+    @property
+    def media(self) -> dict[str, MediaFile]:
+        return self.mail.media
+
+    @property
+    def messages(self) -> list[Message]:
+        return self.mail.messages
 
     def answer(self, req: Request, roll: Roll) -> Answer | None:
         """The JSON answer, or None for an unknown path (HTTP 404)."""
@@ -238,18 +233,13 @@ class Api:
         part = media_part(req.body, req.headers.get("content-type", ""))
         if part is None:
             raise Rejected(41005)
-        filename, data = part
+        filename, data, disposition = part
         if not data:
             raise Rejected(44001)
         if not MEDIA_MIN <= len(data) <= MEDIA_MAX:
             raise Rejected(40006)
-        created = int(self._wall())
-        digest = hashlib.sha256(data).hexdigest()
-        with self._lock:
-            media_id = f"3{len(self.media) + 1:06d}{digest[:40]}"
-            self.media[media_id] = MediaFile(media_id, kind, filename, len(data), digest,
-                                             created)
-        return {"type": kind, "media_id": media_id, "created_at": str(created)}
+        media = self.mail.store(kind, filename, data, disposition)
+        return {"type": kind, "media_id": media.media_id, "created_at": str(media.created_at)}
 
     def _send(self, req: Request) -> Answer:
         data = req.json()
@@ -257,43 +247,34 @@ class Api:
             raise Rejected(40056)
         msgtype = str(data.get("msgtype", ""))
         media_id = str((data.get("file") or {}).get("media_id", "")) if msgtype == "file" else ""
-        if msgtype == "file" and media_id not in self.media:
-            raise Rejected(40007)
-        valid, invalid = self._recipients(str(data.get("touser", "")))
-        if not valid:
+        if msgtype == "file" and not self.mail.usable(media_id):
+            raise Rejected(40007)  # unknown, or older than three days
+        valid, invalid, unlicensed = self._recipients(str(data.get("touser", "")))
+        if not valid and not unlicensed:
             raise Rejected(81013, invaliduser="|".join(invalid))
-        reached, dropped = self._deliver(valid)
-        with self._lock:
-            msgid = f"msg{len(self.messages) + 1:08d}"
-            media = self.media.get(media_id)
-            self.messages.append(Message(msgid, msgtype, reached, dropped, tuple(invalid),
-                                         media_id, media.filename if media else "",
-                                         str((data.get("text") or {}).get("content", ""))))
+        message = self.mail.deliver(msgtype, valid, invalid, unlicensed, media_id,
+                                    str((data.get("text") or {}).get("content", "")),
+                                    duplicate_interval(data))
         return {"invaliduser": "|".join(invalid), "invalidparty": "", "invalidtag": "",
-                "unlicenseduser": "", "msgid": msgid}
+                "unlicenseduser": "|".join(unlicensed), "msgid": message.msgid}
 
-    def _recipients(self, touser: str) -> tuple[list[str], list[str]]:
-        company = self.sim.company
+    def _recipients(self, touser: str) -> tuple[list[str], list[str], list[str]]:
+        """(valid, invalid lower-cased, unlicensed) recipients of a message."""
+        company, config = self.sim.company, self.sim.config
+        gone = {u.lower() for u in config.left}
+        unlicensed_ids = {u.lower() for u in config.unlicensed}
         if touser == "@all":
-            return [u.userid for u in company.users if u.visible], []
-        valid, invalid = [], []
+            return [u.userid for u in company.users if u.visible], [], []
+        valid, invalid, unlicensed = [], [], []
         for name in filter(None, touser.split("|")):
             user = company.user_nocase(name)
-            if user is not None and user.visible:
-                valid.append(user.userid)
-            else:
+            if user is None or not user.visible or name.lower() in gone:
                 invalid.append(name.lower())  # WeCom lower-cases the ids it rejects
-        return valid, invalid
-
-    def _deliver(self, userids: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        window = self.sim.windows.window_index()
-        reached, dropped = [], []
-        with self._lock:
-            for userid in userids:
-                self._sent[(window, userid)] += 1
-                over = self._sent[(window, userid)] > PER_MEMBER_MESSAGES
-                (dropped if over else reached).append(userid)
-        return tuple(reached), tuple(dropped)
+            elif name.lower() in unlicensed_ids:
+                unlicensed.append(user.userid)
+            else:
+                valid.append(user.userid)
+        return valid, invalid, unlicensed
 
 
 def _int(text: str) -> int:

@@ -23,13 +23,15 @@ from urllib.parse import parse_qsl, urlsplit
 
 from engine.errors import ConfigError
 from engine.period import DEFAULT_TZ
-from engine.wecom.simulator.api import Api, Message, Request
+from engine.wecom.simulator.api import Api, Request
+from engine.wecom.simulator.delivery import Message
 from engine.wecom.simulator.company import Company, make_company
 from engine.wecom.simulator.faults import FaultDice, Faults, RateWindows
 from engine.wecom.simulator.state import SimStats, TokenStore
 from engine.wecom.simulator.upload import MediaFile
 
 PREFIX = "/cgi-bin/"
+SIM_DELIVERED = "/sim/delivered"  # not a WeCom path: what each member received
 MAX_BODY = 21 * 1024 * 1024  # a little above the 20 MB media limit
 
 DEFAULT_LIMITS: dict[str, int] = {
@@ -61,6 +63,8 @@ class SimConfig:
     # not in 打卡's API list) and a caller outside 企业可信IP (→ 60020 on every data call)
     denied: tuple[str, ...] = ()
     untrusted_ip: bool = False
+    left: tuple[str, ...] = ()  # left after the month was fetched: invalid message recipients
+    unlicensed: tuple[str, ...] = ()  # members without a licence (message/send unlicenseduser)
     fixed_date: str | None = None  # RFC 1123 value for every HTTP Date header
     faults: Faults = Faults()
     host: str = "127.0.0.1"
@@ -108,6 +112,10 @@ class Simulator:
     def messages(self) -> list[Message]:
         """Every accepted message/send, in order."""
         return self.api.messages
+
+    def delivered(self) -> dict[str, list[dict]]:
+        """What each member received (msgid, media_id, filename, sha256, size)."""
+        return self.api.mail.delivered()
 
     def start(self) -> str:
         if self._server is not None:
@@ -219,6 +227,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(length) if length > 0 else b""
         split = urlsplit(self.path)
+        if split.path == SIM_DELIVERED:  # the simulator's own count, for tests
+            data = json.dumps(sim.delivered(), ensure_ascii=False).encode("utf-8")
+            return self._send(200, data, "application/json; charset=UTF-8")
         endpoint = split.path[len(PREFIX):] if split.path.startswith(PREFIX) else ""
         roll = sim.dice.roll(endpoint)
         if roll.reset:

@@ -10,7 +10,7 @@ whichever form the client sent, so tests can see exactly what an employee would 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import Message
 
 _NAME = re.compile(rb'\bname="([^"]*)"', re.IGNORECASE)
@@ -26,6 +26,8 @@ class MediaFile:
     size: int
     sha256: str
     created_at: int
+    data: bytes = field(default=b"", repr=False, compare=False)  # the bytes as received
+    disposition: bytes = b""  # the part's Content-Disposition line exactly as sent
 
 
 def _boundary(content_type: str) -> bytes | None:
@@ -46,8 +48,9 @@ def _shown_name(disposition: bytes) -> str:
     return star.group(1).strip().decode("utf-8", "replace") if star else ""
 
 
-def media_part(body: bytes, content_type: str) -> tuple[str, bytes] | None:
-    """(filename as shown, content) of the ``media`` field, or None if there is none."""
+def media_part(body: bytes, content_type: str) -> tuple[str, bytes, bytes] | None:
+    """(filename as shown, content, raw Content-Disposition line) of the ``media`` field,
+    or None if there is none."""
     boundary = _boundary(content_type)
     if boundary is None:
         return None
@@ -61,5 +64,5 @@ def media_part(body: bytes, content_type: str) -> tuple[str, bytes] | None:
                             if line.lower().startswith(b"content-disposition:")), b"")
         name = _NAME.search(disposition)
         if name and name.group(1) == b"media":
-            return _shown_name(disposition), content.removesuffix(b"\r\n")
+            return _shown_name(disposition), content.removesuffix(b"\r\n"), disposition
     return None
