@@ -284,8 +284,7 @@ def rules_test(pack: Path = typer.Argument(..., help="Rule pack YAML.")) -> None
 def verify(run_dir: Path = typer.Argument(..., exists=True, file_okay=False, help="Run folder."),
            key: Optional[Path] = typer.Option(None, "--key", exists=True, dir_okay=False, help="Ed25519 public key (PEM): the approval and the manifest must be signed with its private key."),
            quiet: bool = QuietOpt) -> None:
-    """Recompute a run from its snapshot and inputs; check results, payslips, hashes, and the
-    approval, review pages and delivery journal written after the manifest."""
+    """Recompute a run from its snapshot; check results, payslips, hashes, approval, review, delivery."""
     from engine.audit import verify_run
     from engine.review.signing import load_public_key
 
