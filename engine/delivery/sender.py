@@ -94,14 +94,16 @@ class Sender:
             return f"already sent (msgid {entry.msgid})"
         if entry.state is State.FAILED:
             return "" if self.options.retry_failed else f"failed earlier: {entry.reason}"
-        if self.options.resend_in_doubt or self._safe_to_repeat(entry):
+        if self.options.resend_in_doubt or self._safe_to_repeat(entry, d):
             return ""
         return ("in doubt: sent before a crash or a lost answer, and WeCom's duplicate "
                 "check no longer covers it; ask the employee, then --resend-in-doubt")
 
-    def _safe_to_repeat(self, entry: Entry) -> bool:
-        """An in-doubt message WeCom would swallow if it was delivered: same media_id,
-        still inside the duplicate-check interval."""
+    def _safe_to_repeat(self, entry: Entry, d: Delivery) -> bool:
+        """An in-doubt message WeCom would swallow if it was delivered: the same file and
+        media_id, still inside the duplicate-check interval."""
+        if entry.sha256 != d.sha256:  # e.g. the master then, the encrypted copy now
+            return False
         now = self._clock()
         inside = now < entry.intent_time + self.options.duplicate_check_seconds - DOUBT_MARGIN
         return inside and self._media_usable(entry, entry.sha256)
@@ -136,7 +138,8 @@ class Sender:
         digest = hashlib.sha256(data).hexdigest()
         if digest != d.sha256:  # changed while we were sending: never send it
             raise VerifyError(f"refusing to send {d.file}: it changed since the approval")
-        reuse = entry is not None and entry.state is State.IN_DOUBT
+        # an in-doubt message is repeated with its own media_id, so WeCom can recognise it
+        reuse = entry is not None and entry.state is State.IN_DOUBT and entry.sha256 == digest
         self._doubted[d.userid] = reuse
         try:
             media_id = entry.media_id if (reuse or self._media_usable(entry, digest)) \

@@ -106,7 +106,8 @@ def _problem_rows(problems: Sequence[dict[str, str]], departments: dict[str, str
 
 
 def build(result: PayrollResult, problems: Sequence[dict[str, str]], facts: dict[str, Any],
-          payslips: dict[str, str], diff: Sequence[dict[str, str]] = ()) -> dict[str, bytes]:
+          payslips: dict[str, str], diff: Sequence[dict[str, str]] | None = None
+          ) -> dict[str, bytes]:
     """``{path under data/: bytes}`` for the whole page; ``facts`` (run id, company,
     totals, approval, delivery …) go into the summary unchanged."""
     employees = list(result.employees)
@@ -132,7 +133,8 @@ def build(result: PayrollResult, problems: Sequence[dict[str, str]], facts: dict
         "problem_rules": sorted({p[4] for p in prows if p[4]}),
         "problem_severities": sorted({p[0] for p in prows if p[0]}),
         "departments": sorted({d for d in departments.values() if d}),
-        "diff": {"changes": list(diff[:DIFF_LIMIT]), "total": len(diff)} if diff else None,
+        "diff": None if diff is None else {"changes": list(diff[:DIFF_LIMIT]),
+                                           "total": len(diff)},
     }
     files["summary.js"] = script("summary", 0, summary)
     return files

@@ -63,7 +63,7 @@ def site_files(run_dir: Path, previous: Path | None = None) -> dict[str, bytes]:
     manifest = json.loads((run_dir / MANIFEST).read_text("utf-8"))
     again = recompute(run_dir, manifest)
     payslips = {r["userid"]: r["file"] for r in _rows(run_dir / MANIFEST_CSV)}
-    changes = [c.model_dump() for c in diff(previous, run_dir).changes] if previous else []
+    changes = [c.model_dump() for c in diff(previous, run_dir).changes] if previous else None
     facts = _facts(run_dir, manifest)
     if previous:
         facts["previous"] = str(previous.name)

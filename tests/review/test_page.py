@@ -86,3 +86,29 @@ def test_the_static_copy_opens_offline(reviewed, page):
     page.wait_for_selector("body[data-ready='1']")
     assert page.locator("#employees tbody tr").count() == 12
     assert not page.errors
+
+
+def test_the_page_shows_the_delivery_status_live(reviewed, tmp_path, page):
+    from engine.delivery import service
+    from tests.delivery.conftest import settings_for, sim_for
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(reviewed, run_dir)
+    with sim_for(run_dir, left=("ZhangSan",)) as sim:
+        report = service.send_run(run_dir, settings_for(sim))
+    with ReviewServer(run_dir) as server:  # the site was written before the delivery
+        page.goto(server.url)
+        page.wait_for_selector("body[data-ready='1']")
+        text = page.locator("#delivery-status").inner_text()
+    assert text == f"delivery: sent {len(report.sent)} · failed 1 · in doubt 0 · pending 0"
+    assert not page.errors
+
+
+def test_the_diff_against_the_previous_month(reviewed, demo_run, tmp_path, page):
+    run_dir = tmp_path / "run"
+    shutil.copytree(reviewed, run_dir)
+    write_site(run_dir, previous=demo_run)
+    page.goto((run_dir / "review" / "index.html").as_uri())
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.locator("#diff-section").is_visible()
+    assert page.locator("#diff-count").inner_text() == "(0 changes)"
