@@ -262,7 +262,7 @@ var PAYROLL = (function () {
   function loadRest(kind, from, add, redraw) {
     var total = store.summary.chunks[kind][1], n = from;
     function step() {
-      if (n >= total) { redraw(); return; }
+      if (n >= total) { redraw(); PAYROLL.loadedAt = PAYROLL.loadedAt || {}; PAYROLL.loadedAt[kind] = performance.now(); return; }
       load(kind, n).then(function (rows) { add(rows); n += 1; if (n % 4 === 0 || n === total) redraw(); step(); });
     }
     step();
