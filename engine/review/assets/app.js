@@ -132,9 +132,7 @@ var PAYROLL = (function () {
     var q = $("search").value.trim().toLowerCase(), status = $("status-filter").value;
     var rows = store.employees;
     view.employees = (q || status) ? rows.filter(function (r) {
-      if (status && r[3] !== status) return false;
-      return !q || r[0].toLowerCase().indexOf(q) >= 0 || r[1].toLowerCase().indexOf(q) >= 0 ||
-        r[2].toLowerCase().indexOf(q) >= 0;
+      return (!status || r[3] === status) && (!q || r.key.indexOf(q) >= 0);
     }) : rows;
     view.empPage = 0;
     drawEmployees();
@@ -255,7 +253,11 @@ var PAYROLL = (function () {
 
   function addEmployees(rows) {
     var base = store.employees.length;
-    rows.forEach(function (r, n) { r.index = base + n; store.employees.push(r); });
+    rows.forEach(function (r, n) {
+      r.index = base + n;
+      r.key = (r[0] + "\t" + r[1] + "\t" + r[2]).toLowerCase();  // searched on every keystroke
+      store.employees.push(r);
+    });
     loaded.employees = store.employees.length;
   }
 
