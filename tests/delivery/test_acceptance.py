@@ -55,7 +55,7 @@ def big_run(tmp_path_factory) -> Path:
                                  corp_secret=config.corp_secret, api_base=sim.url,
                                  agent_id=str(config.agent_id))
         run_month("2026-10", roster, default_pack(), run_dir, settings=settings,
-                  template_dir=FAST_TEMPLATES)
+                  template_dir=FAST_TEMPLATES, company="示例科技有限公司")
     approve_run(run_dir, by="财务 王芳", now=APPROVED_AT)
     return run_dir
 
