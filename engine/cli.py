@@ -30,6 +30,21 @@ app.add_typer(rules_app, name="rules")
 app.command("init")(company_commands.init)
 app.command("doctor")(company_commands.doctor)
 
+@app.callback()
+def _options(max_file_size: list[str] = typer.Option(
+        [], "--max-file-size", envvar="PAYROLL_MAX_FILE_SIZE",
+        help="Raise (or lower) an input size cap: KIND=SIZE with KIND pack, roster, snapshot "
+             "or answer (a WeCom answer), e.g. roster=1GB. Repeatable.")) -> None:
+    """Options for every command (they go before the command's name)."""
+    from engine.files import set_size_limits
+
+    try:
+        for spec in max_file_size:
+            set_size_limits(spec)
+    except PayrollError as exc:
+        _fail(exc)
+
+
 MonthOpt = typer.Option(..., "--month", help="Pay month, YYYY-MM.")
 QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress output.")
 WorkersOpt = typer.Option(None, "--workers", help="PDF worker processes (default: all cores).")

@@ -23,6 +23,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from engine.errors import RosterError
+from engine.files import read_input
 
 RESAVE = ("re-save it from Excel as \"CSV UTF-8 (逗号分隔) (*.csv)\" or as an Excel workbook "
           "(*.xlsx)")
@@ -161,10 +162,6 @@ def read_table(data: bytes, source: str) -> Table:
 
 
 def read_file(path: Path) -> Table:
-    if not path.is_file():
-        raise RosterError("roster file not found", path=str(path))
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise RosterError(f"cannot read the file: {exc.strerror or exc}", path=str(path)) from exc
+    # a regular file only (a FIFO or /dev/zero is refused before opening), size-capped
+    data = read_input(path, "roster", error=RosterError)
     return read_table(data, str(path))

@@ -30,7 +30,7 @@ from engine.money import CENT, TIE_TOLERANCE, round_to
 from engine.rules.formula import Formula, compile_formula
 from engine.rules.inputs import SP_TYPES, Extractor, Item, compile_source
 from engine.rules.lines import PackInfo
-from engine.rules.loader import Merged, Where
+from engine.rules.merge import Merged, Where
 from engine.rules.schema import Header, LedgerKey, Parameter, Rounding, RosterColumn
 
 PERIOD_NAMES = ("calendar_days", "work_days", "holiday_days", "rest_days")

@@ -18,6 +18,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 from engine.money import ROUNDING_MODES, to_decimal
 
 IDENT = r"^[A-Za-z][A-Za-z0-9_]*$"
+MAX_DIGITS = 28      # significant digits of a number in a pack (Decimal's default precision)
+MAX_SCALE = 12       # decimals (a rounding step of 0.000000000001 is already absurd)
+MAX_MAGNITUDE = 15   # 1e15: a thousand billion yuan
 CODE = r"^[A-Z][A-Z0-9_]*$"
 
 
@@ -28,10 +31,25 @@ def _exact_number(value: object) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise ValueError(f"expected a number written as a quoted string, got {value!r}")
     try:
-        to_decimal(value)
+        number = to_decimal(value)
     except ValueError as exc:
         raise ValueError(str(exc)) from None
+    check_bounds(number, str(value).strip())
     return str(value).strip()
+
+
+def check_bounds(number: Decimal, text: str) -> None:
+    """Refuse numbers no pack needs and no export can hold: at most MAX_DIGITS significant
+    digits, and between 10**-MAX_SCALE and 10**MAX_MAGNITUDE (``1e999999`` would be a
+    million-character cell)."""
+    sign, digits, exponent = number.as_tuple()
+    shown = text if len(text) <= 30 else text[:27] + "..."
+    if len(digits) > MAX_DIGITS:
+        raise ValueError(f"the number {shown!r} has {len(digits)} digits; at most {MAX_DIGITS}")
+    if isinstance(exponent, int) and (exponent < -MAX_SCALE
+                                      or number.adjusted() >= MAX_MAGNITUDE):
+        raise ValueError(f"the number {shown!r} is out of range: write it with at most "
+                         f"{MAX_SCALE} decimals and below 1e{MAX_MAGNITUDE}")
 
 
 def _formula_text(value: object) -> str:

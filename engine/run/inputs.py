@@ -13,6 +13,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from engine.errors import RosterError, RulePackError
+from engine.files import read_input
 from engine.problems import Problem
 from engine.roster import Roster, load_roster
 from engine.rules.loader import load_pack
@@ -34,12 +36,12 @@ def copy_inputs(run_dir: Path, roster_path: Path, pack) -> dict[str, str]:
     still resolves inside the copy.
     """
     copies = {"roster": f"{INPUTS}/roster{roster_path.suffix.lower() or '.csv'}"}
-    atomic_write(run_dir / copies["roster"], roster_path.read_bytes())
+    atomic_write(run_dir / copies["roster"], read_input(roster_path, "roster", error=RosterError))
     sources = [Path(f).resolve() for f in (*pack.files, *pack.case_files)]
     root = Path(os.path.commonpath([f.parent for f in sources]))
     for index, source in enumerate(sources):
         rel = f"{INPUTS}/rules/{source.relative_to(root).as_posix()}"
-        atomic_write(run_dir / rel, source.read_bytes())
+        atomic_write(run_dir / rel, read_input(source, "pack", error=RulePackError))
         copies["rules" if index == 0 else f"rules_{index}"] = rel
     return copies
 

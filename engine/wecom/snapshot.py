@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from engine.errors import InputError
-from engine.files import atomic_write
+from engine.files import atomic_write, read_input
 from engine.period import Period
 from engine.problems import Problem, error
 from engine.wecom.client import Exchange
@@ -56,12 +56,13 @@ class SnapshotStore:
 
     def read(self, rel: str) -> Any:
         path = self.path(rel)
+        data = read_input(path, "snapshot")  # regular file, size-capped
         try:
-            return json.loads(path.read_bytes())
-        except OSError as exc:
-            raise InputError(f"cannot read: {exc.strerror}", path=str(path)) from exc
+            return json.loads(data)
         except ValueError as exc:
             raise InputError(f"not JSON: {exc}", path=str(path)) from exc
+        except RecursionError:  # nesting deeper than any real answer
+            raise InputError("not JSON: nested too deeply", path=str(path)) from None
 
     def try_read(self, rel: str) -> Any | None:
         """The stored object, or None when absent or damaged (it is fetched again)."""
@@ -84,7 +85,7 @@ class SnapshotStore:
         total = hashlib.sha256()
         for rel in sorted(set(files)):
             total.update(rel.encode() + b"\0")
-            total.update(hashlib.sha256(self.path(rel).read_bytes()).digest())
+            total.update(hashlib.sha256(read_input(self.path(rel), "snapshot")).digest())
         return total.hexdigest()
 
 

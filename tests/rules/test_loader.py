@@ -30,7 +30,7 @@ rules:
     ("undefined_name.yaml", 12, 28, "undefined name 'MONTH_DAYS'"),
     ("cycle.yaml", 7, 13, "cycle between rules: FIRST uses SECOND"),
     ("variable_cycle.yaml", 5, 16, "cycle between variables: A -> B -> A"),
-    ("duplicate_key.yaml", 7, 3, "duplicate key 'RATE' (first at line 4)"),
+    ("duplicate_key.yaml", 7, 3, "duplicate key 'RATE' (first at line 4, column 3)"),
     ("bad_formula.yaml", 11, 13, "attribute access is not allowed"),
     ("bad_input.yaml", 4, 22, "a duration needs a time unit"),
 ])
