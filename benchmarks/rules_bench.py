@@ -64,7 +64,15 @@ def synthetic(n: int, seed: int = 7) -> tuple[list[dict], dict[str, MonthRecord]
 CENT, ONE = Decimal("0.01"), Decimal(1)
 
 
+HALF_FENS, TIE = Decimal(200), Decimal("1e-10")
+
+
 def fen(v: Decimal) -> Decimal:
+    """Half-up to the fen, a half-fen tie lost to 28 digits (2175.02499…) taken as the tie."""
+    halves = v * HALF_FENS
+    nearest = halves.to_integral_value()
+    if abs(halves - nearest) <= TIE:
+        v = nearest / HALF_FENS
     return v.quantize(CENT, rounding=ROUND_HALF_UP)
 
 

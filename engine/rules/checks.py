@@ -153,9 +153,17 @@ def negative_values(record: MonthRecord, userid: str) -> list[Problem]:
 
 def has_negative(record: MonthRecord) -> bool:
     """Cheap test before ``negative_values``: almost every record has none."""
-    for section in _SECTIONS:
-        for v in getattr(record, section).__dict__.values():
-            if type(v) is int and v < 0:
+    for values in (record.summary_info.__dict__.values(), record.overwork_info.__dict__.values()):
+        try:
+            if min(values) < 0:
                 return True
-    return any(e.count < 0 or e.duration < 0
-               for name, _ in _LISTS for e in getattr(record, name))
+        except TypeError:  # an unknown extra field that is not a number: look field by field
+            if any(type(v) is int and v < 0 for v in values):
+                return True
+    for e in record.exception_infos:
+        if e.count < 0 or e.duration < 0:
+            return True
+    for e in record.sp_items:
+        if e.count < 0 or e.duration < 0:
+            return True
+    return False

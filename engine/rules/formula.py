@@ -94,6 +94,15 @@ _COMPARE = {
     ast.Gt: operator.gt,
     ast.GtE: operator.ge,
 }
+# A comparison with a constant on the right, one closure per operator.
+_AGAINST: dict[type, Callable[[Fn, object], Fn]] = {
+    ast.Eq: lambda a, c: lambda env: a(env) == c,
+    ast.NotEq: lambda a, c: lambda env: a(env) != c,
+    ast.Lt: lambda a, c: lambda env: a(env) < c,
+    ast.LtE: lambda a, c: lambda env: a(env) <= c,
+    ast.Gt: lambda a, c: lambda env: a(env) > c,
+    ast.GtE: lambda a, c: lambda env: a(env) >= c,
+}
 # Closures of the common binary shapes: (both computed, right constant, left constant).
 _SHAPES: dict[type, tuple[Callable[[Fn, Fn], Fn], Callable[[Fn, object], Fn],
                           Callable[[object, Fn], Fn]]] = {
@@ -266,9 +275,13 @@ class _Compiler:
 
     def _BoolOp(self, node: ast.BoolOp, depth: int) -> Fn:
         parts = [self.build(v, depth) for v in node.values]
-        if isinstance(node.op, ast.And):
-            return self.fold(lambda env: all(p(env) for p in parts), *parts)
-        return self.fold(lambda env: any(p(env) for p in parts), *parts)
+        conj = isinstance(node.op, ast.And)
+        if self.folding:
+            # a constant part decides the whole (False in `and`, True in `or`) or drops out
+            if any(p in self.fixed and bool(self.fixed[p]) is not conj for p in parts):
+                return self.const(not conj)
+            parts = [p for p in parts if p not in self.fixed] or parts
+        return self.fold(_boolean(parts, conj), *parts)
 
     def _Compare(self, node: ast.Compare, depth: int) -> Fn:
         ops = []
@@ -282,8 +295,8 @@ class _Compiler:
         if len(pairs) == 1:
             (op, left, right), = pairs
             if self.folding and right in self.fixed and left not in self.fixed:
-                value = self.fixed[right]
-                return lambda env: op(left(env), value)
+                # checks compare a value with a constant for every employee: no operator call
+                return _AGAINST[type(node.ops[0])](left, self.fixed[right])
             return self.fold(lambda env: op(left(env), right(env)), left, right)
         return self.fold(lambda env: all(op(a(env), b(env)) for op, a, b in pairs), *terms)
 
@@ -304,6 +317,27 @@ class _Compiler:
             raise self.fail(node, f"{node.func.id}() takes {low}..{high} arguments")
         args = [self.build(a, depth) for a in node.args]
         return self.fold(_call(fn, node.func.id, args, self.folding), *args)
+
+
+def _boolean(parts: list[Fn], conj: bool) -> Fn:
+    """``and`` (``conj``) or ``or`` of the parts as a bool, short-circuit; the common one-,
+    two- and three-part shapes unrolled (checks run them for every employee)."""
+    if len(parts) == 1:
+        (a,) = parts
+        return lambda env: True if a(env) else False
+    if len(parts) == 2:
+        a, b = parts
+        if conj:
+            return lambda env: True if a(env) and b(env) else False
+        return lambda env: True if a(env) or b(env) else False
+    if len(parts) == 3:
+        a, b, c = parts
+        if conj:
+            return lambda env: True if a(env) and b(env) and c(env) else False
+        return lambda env: True if a(env) or b(env) or c(env) else False
+    if conj:
+        return lambda env: all(p(env) for p in parts)
+    return lambda env: any(p(env) for p in parts)
 
 
 def _call(fn: Callable[..., object], name: str, args: list[Fn], shaped: bool) -> Fn:

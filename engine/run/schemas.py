@@ -59,7 +59,8 @@ class EmployeeRow(BaseModel):
         frozen=True, extra="allow", title="wecom-payroll employee row",
         json_schema_extra={"additionalProperties": {
             "type": "string", "pattern": r"^(-?[0-9]+(\.[0-9]+)?)?$",
-            "description": "Per-code column: amount (quantity for time_bank and info codes), "
+            "description": "Per-code column: amount, or for time_bank and info codes the "
+                           "quantity in one unit named in the column ('LEAVE_PAID [day]'), "
                            "empty when the employee has no line of that code"}})
 
     userid: str = Field(min_length=1)

@@ -83,3 +83,31 @@ def test_split_mismatches_of_two_kinds_do_not_cancel_out(cn):
         "workday_over_sec": 7200, "workdays_over_as_money": 3600,      # 1 h short
         "restdays_over_sec": 3600, "restdays_over_as_money": 7200}})  # 1 h over
     assert "OT_SPLIT_MISMATCH" in {p.code for p in emp.problems}
+
+
+def test_tie_whose_half_fen_count_rounds_onto_an_integer(cn):
+    # 9.01666… h × 28.70 × 3 = 776.335 exactly; × 200 the 28-digit value is already whole
+    roster, _ = parse_rows([{"userid": "u", "monthly_salary": "8000", "hourly_rate": "28.70"}],
+                           "r")
+    record = MonthRecord.model_validate({"overwork_info": {
+        "holidays_over_sec": 32460, "holidays_over_as_money": 32460}})
+    result, _ = compute(cn, parse_month("2025-10"), roster, {"u": record}, LEAVES)
+    assert amounts(result.employees[0], "OT_HOLIDAY") == [Decimal("776.34")]
+
+
+def test_round_to_and_the_formula_functions_keep_ties():
+    from engine.money import round_to
+    from engine.rules.formula import compile_formula
+
+    lost = Decimal("776.3349999999999999999999999")  # 776.335 after 28 digits
+    assert round_to(lost) == Decimal("776.34")
+    assert round_to(Decimal("2175.024999999999999999999999")) == Decimal("2175.03")
+    assert round_to(Decimal("0.1249999999999999999999999999"), Decimal("0.25"), "down") \
+        == Decimal("0.00")  # 0.125 is no multiple of 0.25: down stays down
+    assert round_to(Decimal("0.2499999999999999999999999999"), Decimal("0.25"), "down") \
+        == Decimal("0.25")
+    assert compile_formula("round(x, 2)")({"x": lost}) == Decimal("776.34")
+    assert compile_formula("floor(x, 0.5)")({"x": Decimal("1.499999999999999999999999999")}) \
+        == Decimal("1.5")
+    # a value really below a tie (far more than the tolerance) is not moved
+    assert round_to(Decimal("2175.0249999")) == Decimal("2175.02")
