@@ -418,6 +418,11 @@ def _check(b: _Builder, check, where: Where) -> CompiledCheck:
             return f"{name!r} is not known to checks"
         return None
     b.check_names(formula, where.at("when"), allowed, check.code)
+    for name in re.findall(r"\{([A-Za-z][A-Za-z0-9_]*)\}", check.message):
+        if name not in formula.names:
+            raise where.at("message").error(
+                f"message names {{{name}}}, which the check's formula does not read",
+                rule=check.code)
     return CompiledCheck(code=check.code, severity=check.severity, when=formula,
                          message=check.message, reference=check.reference, where=where,
                          audience=check.audience)

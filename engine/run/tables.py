@@ -52,6 +52,7 @@ def codes_in_order(result: PayrollResult) -> list[str]:
 
 QUANTITY_CATEGORIES = (Category.TIME_BANK, Category.INFO)
 DAY_UNITS, HOUR_UNITS = ("day",), ("h",)
+DEFAULT_DAY_HOURS = Decimal(8)
 
 
 def code_units(result: PayrollResult) -> dict[str, str]:
@@ -74,13 +75,13 @@ def in_unit(line: LineItem, unit: str) -> Decimal:
     if line.unit == unit:
         return line.quantity
     day_hours = line.trace.inputs.get("item_day_hours")
-    if isinstance(day_hours, Decimal) and day_hours:
-        if line.unit in HOUR_UNITS and unit in DAY_UNITS:
-            return line.quantity / day_hours
-        if line.unit in DAY_UNITS and unit in HOUR_UNITS:
-            return line.quantity * day_hours
-    raise ValueError(f"line {line.code} of {line.userid}: cannot convert {line.unit!r} to "
-                     f"{unit!r} (no working day in its trace)")
+    if not isinstance(day_hours, Decimal) or not day_hours:
+        day_hours = DEFAULT_DAY_HOURS  # the engine's working day when the trace has none
+    if line.unit in HOUR_UNITS and unit in DAY_UNITS:
+        return line.quantity / day_hours
+    if line.unit in DAY_UNITS and unit in HOUR_UNITS:
+        return line.quantity * day_hours
+    return line.quantity  # units that do not convert (times, month) never mix in one code
 
 
 def _code_amounts(emp: EmployeeResult, units: dict[str, str]) -> dict[str, Decimal]:

@@ -103,3 +103,42 @@ def test_build_equals_validated_models():
     assert build(Totals, {"earnings": Decimal(1), "deductions": Decimal(0), "net": Decimal(1),
                           "comp_hours": Decimal(0)}) == Totals(earnings=Decimal(1),
                                                                net=Decimal(1))
+
+
+def test_messages_fill_placeholders_and_employee_notes_stay_plain(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("""\
+pack: {name: p}
+inputs:
+  missing: {source: exception.missing.count, unit: count}
+rules:
+  - {code: BASE_SALARY, label: 基本工资, category: earning, rate: monthly_salary}
+checks:
+  - {code: HR_NOTE, severity: warning, when: "missing > 0", message: "缺卡 {missing} 次",
+     reference: 考勤制度}
+  - {code: FOR_YOU, severity: info, audience: employee, when: "missing > 0",
+     message: "本月有 {missing} 次缺卡，请联系人事。"}
+""", "utf-8")
+    employee, problems = run({"exception_infos": [{"exception": 3, "count": 2}]},
+                             load_pack(path))
+    hr, note = problems
+    assert hr.message == "缺卡 2 次 (missing = 2) [考勤制度]" and hr.audience.value == "hr"
+    assert note.message == "本月有 2 次缺卡，请联系人事。" and note.audience.value == "employee"
+    assert "audience" in note.model_fields_set and employee.status.value == "ok"
+
+
+def test_a_placeholder_the_formula_does_not_read_is_a_load_error(tmp_path):
+    import pytest
+
+    from engine.errors import RulePackError
+
+    path = tmp_path / "p.yaml"
+    path.write_text("""\
+pack: {name: p}
+rules:
+  - {code: BASE_SALARY, label: 基本工资, category: earning, rate: monthly_salary}
+checks:
+  - {code: ODD, severity: info, when: "BASE_SALARY > 1", message: "pay {net_pay}"}
+""", "utf-8")
+    with pytest.raises(RulePackError, match=r"p.yaml:5:.*message names \{net_pay\}"):
+        load_pack(path)

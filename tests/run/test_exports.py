@@ -144,3 +144,27 @@ def test_simulated_month_xlsx_totals_equal_csv(demo_run):
     data = json.loads((demo_run / "results/summary.json").read_text("utf-8"))
     assert {k: Decimal(str(v)) for k, v in summary.items() if k.startswith("total.")} == {
         f"total.{k}": Decimal(v) for k, v in data["totals"].items()}
+
+
+def test_days_and_hours_of_one_code_are_totalled_in_days(tmp_path):
+    # 14.5 days of 年假 and 30 h of 调休 (7.5 h working day): 18.5 days, never "44.5"
+    from engine.period import parse_month
+    from engine.roster import parse_rows
+    from engine.rules.apply import compute
+    from engine.rules.loader import load_pack
+    from engine.wecom.models import LeaveType, MonthRecord
+
+    pack = load_pack(Path(__file__).resolve().parents[2] / "rules" / "cn-default.yaml")
+    leaves = [LeaveType(id=2, name="年假"),
+              LeaveType(id=6, name="调休", time_attr=1, perday_duration=27000)]
+    record = MonthRecord.model_validate({"overwork_info": {}, "sp_items": [
+        {"type": 1, "vacation_id": 2, "count": 1, "duration": 14 * 86400 + 43200},
+        {"type": 1, "vacation_id": 6, "count": 1, "duration": 30 * 3600, "time_type": 1}]})
+    roster, _ = parse_rows([{"userid": "u", "monthly_salary": "8700"}], "r")
+    result, _ = compute(pack, parse_month("2025-09"), roster, {"u": record}, leaves)
+    assert tables.code_units(result) == {"LEAVE_PAID": "day"}
+    (row,) = tables.employee_rows(result)
+    assert row["LEAVE_PAID [day]"] == "18.5" and "LEAVE_PAID" not in row
+    assert "LEAVE_PAID [day]" in tables.employee_columns(result)
+    units = {line.item: line.unit for line in result.employees[0].lines if line.item}
+    assert units == {"年假": "day", "调休": "h"}  # each line keeps WeCom's own unit

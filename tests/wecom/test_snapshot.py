@@ -111,3 +111,19 @@ def test_writes_are_atomic_and_sorted(tmp_path):
     assert (tmp_path / "x/y.json").read_bytes() == dumps({"a": "中", "b": 1})
     assert dumps({"b": 1, "a": 2}).startswith(b'{\n "a"')
     assert [p.name for p in (tmp_path / "x").iterdir()] == ["y.json"]
+
+
+def test_non_integer_seconds_and_counts_are_refused_naming_the_field(tmp_path):
+    fake = FakeWeCom(directory={"a", "b"})
+    fake.queue("checkin/getcheckin_monthdata", {"errcode": 0, "datas": [
+        {"base_info": {"acctid": "a"}, "overwork_info": {"workday_over_sec": 3600.5},
+         "exception_infos": [{"exception": 1, "count": 1.5, "duration": 60}]},
+        {"base_info": {"acctid": "b"}, "overwork_info": {"workday_over_sec": 7200.0}}]})
+    fake_fetch(tmp_path, fake, ("a", "b"))
+    snap = load_snapshot(tmp_path)
+    # a whole number written as 7200.0 is that number; 3600.5 seconds is not a WeCom value
+    assert list(snap.records) == ["b"] and snap.records["b"].overwork_info.workday_over_sec == 7200
+    bad = sorted((p.userid, p.field, p.severity.value) for p in snap.problems
+                 if p.code == "bad_record")
+    assert bad == [("a", "exception_infos.0.count", "error"),
+                   ("a", "overwork_info.workday_over_sec", "error")]
