@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["run_month", "demo_month", "verify", "diff", "__version__"]
+__all__ = ["run_month", "demo_month", "open_run", "verify", "diff", "__version__"]
 __version__ = "0.1.0"
 
 
@@ -20,6 +20,10 @@ def __getattr__(name: str) -> Any:
         from engine import pipeline
 
         return getattr(pipeline, name)
+    if name == "open_run":
+        from engine.run.opened import open_run
+
+        return open_run
     if name == "verify":
         from engine.run.verify import verify
 

@@ -95,7 +95,7 @@ def _summary_table(outcome) -> None:
         table.add_row(f"problems: {severity}", str(count))
     table.add_row("payslips", str(outcome.payslips))
     out.print(table)
-    _problem_list(outcome.problems)
+    _problem_list(outcome.problem_items)
     out.print(f"Run folder: [bold]{outcome.run_dir}[/]  (payslips/, results/, manifest.json;"
               f" problems in results/problems.csv)")
 
@@ -277,7 +277,31 @@ def rules_check(pack: Path = typer.Argument(..., help="Rule pack YAML.")) -> Non
         _fail(exc)
     info = loaded.info
     out.print(f"[green]ok[/] {info.name} {info.version} sha256 {info.sha256[:16]}… "
-              f"({len(loaded.rules)} rules)")
+              f"({len(loaded.rules)} rules, {len(loaded.parameters)} parameters, "
+              f"{len(loaded.checks)} checks)")
+    _pack_tables(loaded)
+
+
+def _pack_tables(pack) -> None:
+    """The pack as the engine understood it: rules in order, dated parameters, checks."""
+    rules = Table(title="rules (in order)")
+    for column in ("code", "category", "label", "unit", "formula"):
+        rules.add_column(column, overflow="fold")
+    for rule in pack.rules:
+        rules.add_row(rule.code, rule.category, rule.label, rule.unit, rule.formula_text)
+    params = Table(title="parameters (value from each date on)")
+    for column in ("name", "label", "unit", "values", "reference"):
+        params.add_column(column, overflow="fold")
+    for name, param in pack.parameters.items():
+        values = ", ".join(f"{day}: {value}" for day, value in sorted(param.values.items()))
+        params.add_row(name, param.label, param.unit, values, param.reference)
+    checks = Table(title="checks")
+    for column in ("code", "severity", "when", "reference"):
+        checks.add_column(column, overflow="fold")
+    for check in pack.checks:
+        checks.add_row(check.code, check.severity, check.when.source, check.reference)
+    for table in (rules, params, checks):
+        out.print(table)
 
 
 @rules_app.command("test")
@@ -316,7 +340,8 @@ def verify(run_dir: Path = typer.Argument(..., exists=True, file_okay=False, hel
 @app.command()
 def diff(run_a: Path = typer.Argument(..., exists=True, file_okay=False, help="Earlier run folder."),
          run_b: Path = typer.Argument(..., exists=True, file_okay=False, help="Later run folder.")) -> None:
-    """What changed between two runs, per employee and code."""
+    """What changed between two runs, per employee and code; exit 1 when they differ
+    (like diff(1)), 0 when they are the same."""
     from engine.run.diff import diff as diff_runs
 
     try:
@@ -324,6 +349,8 @@ def diff(run_a: Path = typer.Argument(..., exists=True, file_okay=False, help="E
     except PayrollError as exc:
         _fail(exc)
     out.print(str(report), highlight=False, markup=False)
+    if not report.same:
+        raise typer.Exit(1)
 
 
 delivery_commands.register(app)  # review, approve, send: the steps after a run

@@ -13,7 +13,6 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from pydantic import BaseModel, ConfigDict
 
 from engine.errors import ConfigError, RulePackError
 from engine.payslip.context import DEFAULT_TEMPLATES, PayslipContext
@@ -34,29 +33,21 @@ from engine.run import chain, exports, manifest, tables
 from engine.run.folder import (DEMO_MARKER, RESULTS, atomic_write, clear_for_demo, prepare,
                                sha256_file)
 from engine.run.inputs import copy_inputs, load_inputs, number_columns, run_id_for
+from engine.run.opened import Run
 from engine.run.summary import write_summary
 from engine.wecom.snapshot import Snapshot, load_snapshot
 
 DEFAULT_COMPANY = "示例科技有限公司"
 
 
-class RunOutcome(BaseModel):
-    """What a finished run reports back to the CLI or a library caller."""
+class RunOutcome(Run):
+    """What a finished run reports back: the run folder opened as by ``engine.open_run``
+    (``lines``, ``employees``, ``problems``, ``ledger`` DataFrames, ``summary``,
+    ``payslip(userid)``), and the run's problems as :class:`Problem` objects."""
 
-    model_config = ConfigDict(frozen=True)
-
-    run_dir: Path
-    run_id: str
-    month: str
-    summary: dict[str, Any]
-    problems: tuple[Problem, ...]
-    payslips: int
-
-    @property
-    def employee_errors(self) -> int:
-        """Roster employees this run could not pay: a failed rule or no WeCom record."""
-        by_status = self.summary["by_status"]
-        return by_status.get(Status.ERROR.value, 0) + by_status.get(Status.MISSING.value, 0)
+    def __init__(self, run_dir: Path, problems: Sequence[Problem]) -> None:
+        super().__init__(run_dir)
+        self.problem_items: tuple[Problem, ...] = tuple(problems)
 
 
 def preflight(pack, period: Period | None = None) -> None:
@@ -187,8 +178,7 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
     if not payslips:
         extra["payslips"] = "skipped"
     write_manifest(run_dir, ctx, files, inputs=copies, extra=extra)
-    return RunOutcome(run_dir=run_dir, run_id=run_id, month=period.month, summary=summary,
-                      problems=tuple(problems), payslips=len(files))
+    return RunOutcome(run_dir, problems)
 
 
 # --- the month with the network: fetch, then compute -------------------------------------

@@ -155,3 +155,30 @@ def test_the_month_check_uses_the_time_zone_of_the_config_file(tmp_path):
     # the refusal names today's date in the configured zone, not in Asia/Shanghai
     assert any(f"today is {day}" in result.stderr for day in (before, today(zone)))
     assert "s3cret" not in result.stderr + result.stdout
+
+
+def test_rules_check_prints_the_rules_parameters_and_checks():
+    result = payroll("rules", "check", "rules/cn-default.yaml")
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    for promised in ("rules (in order)", "parameters", "checks", "BASE_SALARY", "OT_WORKDAY",
+                     "MONTH_PAY_DAYS", "21.75", "2008-01-01", "HOLIDAY_OT_AS_COMP", "error"):
+        assert promised in text, promised
+    # the rules appear in the pack's order
+    assert text.index("BASE_SALARY") < text.index("OT_WORKDAY") < text.index("DED_ABSENT")
+
+
+def test_diff_exits_1_when_runs_differ_like_diff(demo_run, tmp_path):
+    import shutil
+
+    same = payroll("diff", str(demo_run), str(demo_run))
+    assert same.returncode == 0, same.stdout + same.stderr
+    changed = tmp_path / "changed"
+    shutil.copytree(demo_run, changed)
+    lines = changed / "results" / "line_items.csv"
+    text = lines.read_text(encoding="utf-8").splitlines()
+    header, first = text[0].split(","), text[1].split(",")
+    first[header.index("amount")] = str(__import__("decimal").Decimal(first[header.index("amount")]) + 1)
+    lines.write_text("\n".join([text[0], ",".join(first), *text[2:]]) + "\n", encoding="utf-8")
+    differ = payroll("diff", str(demo_run), str(changed))
+    assert differ.returncode == 1, differ.stdout + differ.stderr

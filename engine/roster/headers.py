@@ -18,6 +18,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "monthly_salary": ("monthly_salary", "月薪", "基本工资", "月工资", "月基本工资"),
     "hourly_rate": ("hourly_rate", "时薪", "小时工资"),
     "department": ("department", "部门", "所属部门"),
+    "cost_centre": ("cost_centre", "成本中心", "cost center"),
 }
 _IGNORED = re.compile(r"[\s_\-]+")
 

@@ -104,6 +104,17 @@ class PackRef(BaseModel):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
+class GroupTotals(BaseModel):
+    """Headcount and money totals of one department or cost centre."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    employees: int = Field(ge=0)
+    earnings: DecimalText
+    deductions: DecimalText
+    net: DecimalText
+
+
 class RunSummary(BaseModel):
     """``results/summary.json``: totals of a month; every number is a sum of the paid
     employees' line items (status ok); the unpaid ones are counted under ``unpaid``."""
@@ -120,6 +131,10 @@ class RunSummary(BaseModel):
     unpaid: UnpaidSummary
     by_category: dict[Category, DecimalText]
     by_code: dict[str, DecimalText]
+    by_department: dict[str, GroupTotals] = Field(
+        description="First department path (roster department when WeCom has none); — for none")
+    by_cost_centre: dict[str, GroupTotals] = Field(
+        description="The roster's cost_centre column; — for none")
     problems: dict[Severity, int]
 
     def total(self, key: str) -> Decimal:

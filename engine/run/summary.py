@@ -76,6 +76,7 @@ class SummaryView(BaseModel):
     by_code: tuple[Row, ...]
     by_department: tuple[Row, ...]
     unpaid: tuple[Row, ...]  # userid: name, status, reason, computed net
+    by_cost_centre: tuple[Row, ...]
     bars: tuple[Bar, ...]
     bar_width: int
     problems: tuple[Problem, ...]
@@ -122,21 +123,12 @@ def _code_rows(result: PayrollResult, units: dict[str, str]) -> tuple[Row, ...]:
     return tuple(rows)
 
 
-def _department_rows(employees: Sequence[EmployeeResult]) -> tuple[Row, ...]:
-    """Per department (first WeCom department): headcount and the sums of line amounts."""
-    sums: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 3)
-    heads: dict[str, int] = defaultdict(int)
-    for emp in employees:
-        dept = tables.department(emp) or "—"
-        heads[dept] += 1
-        for line in emp.lines:
-            if line.category is Category.EARNING:
-                sums[dept][0] += line.amount
-            elif line.category is Category.DEDUCTION:
-                sums[dept][1] += line.amount
-        sums[dept][2] = sums[dept][0] + sums[dept][1]
-    return tuple(Row(label=dept, cells=(str(heads[dept]), *(fmt_money(v) for v in sums[dept])))
-                 for dept in sorted(heads))
+def _group_rows(groups: dict[str, Any]) -> tuple[Row, ...]:
+    """Per department or cost centre: headcount, earnings, deductions, net (the pandas
+    group totals of ``summary.json``)."""
+    return tuple(Row(label=name, cells=(str(g.employees), *(fmt_money(Decimal(getattr(g, k)))
+                                                          for k in ("earnings", "deductions", "net"))))
+                 for name, g in groups.items())
 
 
 def _unpaid_rows(employees: Sequence[EmployeeResult]) -> tuple[Row, ...]:
@@ -198,7 +190,8 @@ def build_view(result: PayrollResult, problems: Sequence[Problem], summary: dict
         by_category=tuple(Row(label=c.value, cells=(fmt_money(Decimal(data.by_category[c])),))
                           for c in Category if c in data.by_category and c in _MONEY),
         by_code=_code_rows(paid, _unit_names()),
-        by_department=_department_rows(paid.employees),
+        by_department=_group_rows(data.by_department),
+        by_cost_centre=_group_rows(data.by_cost_centre),
         unpaid=_unpaid_rows(result.employees),
         bars=_bars(overtime_by_department(result.employees)), bar_width=BAR_WIDTH,
         problems=tuple(problems),

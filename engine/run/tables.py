@@ -176,8 +176,21 @@ def summary(result: PayrollResult, problems: list[Problem], run_id: str) -> dict
                    "computed": {k: dec(v) for k, v in _money_totals(unpaid).items()}},
         "by_category": {k: dec(v) for k, v in sorted(by_category.items())},
         "by_code": {k: dec(v) for k, v in by_code.items()},
+        **group_summaries(paid),
         "problems": dict(sorted(severities.items())),
     }
+
+
+def group_summaries(paid: Sequence[EmployeeResult]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Headcount and totals of the paid employees by department and by cost centre
+    (pandas group sums)."""
+    from engine.run import frames
+
+    frame = frames.employee_totals(paid, department)
+    return {f"by_{by}": {key: {k: (dec(v) if isinstance(v, Decimal) else v)
+                               for k, v in totals.items()}
+                         for key, totals in frames.group_totals(frame, by).items()}
+            for by in frames.GROUPS}
 
 
 NUMERIC = {"quantity", "rate", "multiplier", "amount", "earnings", "deductions", "net",
