@@ -29,7 +29,7 @@ from engine.rules.apply import compute
 from engine.rules.cases import run_cases
 from engine.rules.lines import PayrollResult, Status
 from engine.rules.loader import load_pack
-from engine.run import chain, exports, manifest, tables
+from engine.run import chain, columns, exports, manifest, tables
 from engine.run.folder import (DEMO_MARKER, RESULTS, atomic_write, clear_for_demo, prepare,
                                sha256_file)
 from engine.run.inputs import copy_inputs, load_inputs, number_columns, run_id_for
@@ -73,22 +73,25 @@ def write_ledger(run_dir: Path, ledger) -> None:
 
 
 def write_results(run_dir: Path, result: PayrollResult, problems: Sequence[Problem],
-                  run_id: str, period: Period) -> dict[str, Any]:
+                  run_id: str, period: Period, pack=None) -> dict[str, Any]:
     results = run_dir / RESULTS
     lines = tables.line_rows(result)
-    employees = tables.employee_rows(result)
+    employees = tables.employee_rows(result, pack)
     problem_rows = tables.problem_rows(problems)
     summary = tables.summary(result, list(problems), run_id)
     exports.write_csv(results / "line_items.csv", lines, tables.LINE_COLUMNS)
-    employee_columns = tables.employee_columns(result)
+    employee_columns = tables.employee_columns(result, pack)
     exports.write_csv(results / "employees.csv", employees, employee_columns)
+    exports.write_csv(results / "columns.csv", columns.dictionary_rows(
+        columns.employee_columns(result, pack)), columns.DICTIONARY_COLUMNS)
     exports.write_csv(results / "problems.csv", problem_rows, tables.PROBLEM_COLUMNS)
     exports.write_json(results / "summary.json", summary)
     exports.write_jsonl(results / "traces.jsonl", (
         {"userid": line.userid, "code": line.code, "item": line.item,
          "trace": line.trace.model_dump(mode="json")}
         for emp in result.employees for line in emp.lines))
-    atomic_write(results / "line_items.parquet", exports.parquet_bytes(lines, tables.LINE_COLUMNS))
+    atomic_write(results / "line_items.parquet",  # every digit, unlike the CSV's display
+                 exports.parquet_bytes(tables.line_rows(result, precise=True), tables.LINE_COLUMNS))
     atomic_write(results / "payroll.xlsx", exports.xlsx_bytes(
         tables.workbook_sheets(result, lines, employees, employee_columns, summary),
         created=f"{period.last_day.isoformat()}T00:00:00"))
@@ -168,7 +171,7 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
     month = month.held(render_problems)  # no payslip made: not paid, balances unchanged
     result = month.result
     progress.note("writing results, finance summary and manifest")
-    summary = write_results(run_dir, result, problems, run_id, period)
+    summary = write_results(run_dir, result, problems, run_id, period, pack)
     if month.ledger is not None:
         write_ledger(run_dir, month.ledger)
     write_summary(run_dir, result, problems, summary, identity.name)

@@ -200,7 +200,7 @@ def compare_payslip(data: dict[str, Any], emp: EmployeeResult, file: str, *, run
                       found=json.dumps(got, ensure_ascii=False, sort_keys=True))
            for name, want, got in _payslip_fields(data, emp, run_id, month, pack_sha256)
            if want != got]
-    want_lines = [tables.line_row(line) for line in emp.lines]
+    want_lines = [tables.line_row(line, precise=True) for line in emp.lines]
     got_lines = [_embedded_row(line) for line in data.get("lines") or []]
     out += [d.model_copy(update={"kind": "payslip", "message": f"embedded {d.message}"})
             for d in compare_lines(want_lines, got_lines, file)]

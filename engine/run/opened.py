@@ -21,10 +21,11 @@ import pandas as pd
 from engine.errors import RunFolderError
 from engine.rules.lines import Status
 from engine.run import frames
+from engine.run.columns import FIXED
 from engine.run.folder import MANIFEST, MANIFEST_CSV, RESULTS, inside
 
 LINE_DECIMALS = ("quantity", "rate", "multiplier", "amount")
-EMPLOYEE_TEXT = ("userid", "name", "status", "department", "cost_centre")
+EMPLOYEE_TEXT = tuple(c.name for c in FIXED if c.kind == "field" and c.name != "problems")
 LEDGER_FILE = "ledger.csv"
 
 
@@ -65,9 +66,13 @@ class Run:
 
     @cached_property
     def lines(self) -> pd.DataFrame:
-        """``results/line_items.csv``: one row per payslip line."""
-        return frames.with_decimals(_read_csv(self.run_dir / RESULTS / "line_items.csv"),
-                                    LINE_DECIMALS)
+        """``results/line_items.parquet``: one row per payslip line, every digit (the CSV
+        shows quantities and rates at the display precision)."""
+        path = self.run_dir / RESULTS / "line_items.parquet"
+        if not path.is_file():
+            raise RunFolderError(f"{path}: missing from the run folder")
+        frame = pd.read_parquet(path).astype(str)
+        return frames.with_decimals(frame, LINE_DECIMALS)
 
     @cached_property
     def employees(self) -> pd.DataFrame:

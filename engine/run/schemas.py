@@ -59,9 +59,9 @@ class EmployeeRow(BaseModel):
         frozen=True, extra="allow", title="wecom-payroll employee row",
         json_schema_extra={"additionalProperties": {
             "type": "string", "pattern": r"^(-?[0-9]+(\.[0-9]+)?)?$",
-            "description": "Per-code column: amount, or for time_bank and info codes the "
-                           "quantity in one unit named in the column ('LEAVE_PAID [day]'), "
-                           "empty when the employee has no line of that code"}})
+            "description": "Per-code column, one for every code the pack can produce, in "
+                           "pack order: CODE is the amount in CNY (0.00 when none), CODE_UNIT "
+                           "the quantity in that unit (0 when none); see results/columns.csv"}})
 
     userid: str = Field(min_length=1)
     name: str
@@ -69,6 +69,7 @@ class EmployeeRow(BaseModel):
     paid: Literal["true", "false"] = Field(description="true only for status ok: the "
                                            "employee has a payslip and counts in the totals")
     department: str = Field(description="First department path, '/'-separated")
+    cost_centre: str = Field(description="The roster's cost_centre column")
     earnings: DecimalText
     deductions: DecimalText
     net: DecimalText

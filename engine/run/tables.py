@@ -13,11 +13,11 @@ from typing import Any, Iterable, Sequence
 
 from engine.problems import Problem
 from engine.rules.lines import Category, EmployeeResult, LineItem, PayrollResult, Status
+from engine.run import columns
 
 LINE_COLUMNS = ("userid", "code", "category", "label", "label_en", "item", "quantity", "unit",
                 "rate", "multiplier", "amount")
-EMPLOYEE_COLUMNS = ("userid", "name", "status", "paid", "department", "earnings", "deductions", "net",
-                    "comp_hours", "problems")
+EMPLOYEE_COLUMNS = tuple(c.name for c in columns.FIXED)
 PROBLEM_COLUMNS = ("severity", "stage", "code", "userid", "rule", "field", "source", "audience",
                    "message")
 
@@ -28,17 +28,20 @@ def dec(value: Decimal) -> str:
     return "0" if text in ("-0", "-0.00") and value == 0 else text
 
 
-def line_row(line: LineItem) -> dict[str, str]:
+def line_row(line: LineItem, precise: bool = False) -> dict[str, str]:
+    """A line as exported: quantity, rate and multiplier at the display precision
+    (``columns.DISPLAY_PLACES``) unless ``precise`` (Parquet keeps every digit)."""
+    show = dec if precise else (lambda v: dec(columns.shown(v)))
     return {
         "userid": line.userid, "code": line.code, "category": line.category.value,
         "label": line.label, "label_en": line.label_en, "item": line.item,
-        "quantity": dec(line.quantity), "unit": line.unit, "rate": dec(line.rate),
-        "multiplier": dec(line.multiplier), "amount": dec(line.amount),
+        "quantity": show(line.quantity), "unit": line.unit, "rate": show(line.rate),
+        "multiplier": show(line.multiplier), "amount": dec(line.amount),
     }
 
 
-def line_rows(result: PayrollResult) -> list[dict[str, str]]:
-    return [line_row(line) for emp in result.employees for line in emp.lines]
+def line_rows(result: PayrollResult, precise: bool = False) -> list[dict[str, str]]:
+    return [line_row(line, precise) for emp in result.employees for line in emp.lines]
 
 
 def codes_in_order(result: PayrollResult) -> list[str]:
@@ -84,50 +87,48 @@ def in_unit(line: LineItem, unit: str) -> Decimal:
     return line.quantity  # units that do not convert (times, month) never mix in one code
 
 
-def _code_amounts(emp: EmployeeResult, units: dict[str, str]) -> dict[str, Decimal]:
-    sums: dict[str, Decimal] = defaultdict(Decimal)
-    for line in emp.lines:
-        if line.category in QUANTITY_CATEGORIES:
-            sums[line.code] += in_unit(line, units[line.code])
-        else:
-            sums[line.code] += line.amount
-    return sums
-
-
-def code_column(code: str, units: dict[str, str]) -> str:
-    """The employees.csv column of a code: the code, with ``[unit]`` for a quantity."""
-    unit = units.get(code)
-    return f"{code} [{unit}]" if unit else code
-
-
 def department(emp: EmployeeResult) -> str:
     """The employee's first WeCom department path, else the roster's ``department`` column."""
     return emp.departments[0] if emp.departments else emp.roster.get("department", "")
 
 
-def employee_columns(result: PayrollResult) -> tuple[str, ...]:
-    """Columns of employees.csv: the fixed ones, then one per code (``code_column``)."""
-    units = code_units(result)
-    return EMPLOYEE_COLUMNS + tuple(code_column(c, units) for c in codes_in_order(result))
+def employee_columns(result: PayrollResult, pack=None) -> tuple[str, ...]:
+    """Column names of employees.csv (see :mod:`engine.run.columns`)."""
+    return tuple(c.name for c in columns.employee_columns(result, pack))
 
 
-def employee_rows(result: PayrollResult) -> list[dict[str, str]]:
-    """One row per roster employee; one extra column per code (amount, or quantity for
-    time-bank and info codes)."""
-    codes, units = codes_in_order(result), code_units(result)
+def _code_values(emp: EmployeeResult) -> dict[str, Decimal]:
+    """Per column name: the amount of a code, the quantity of a code in one unit."""
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for line in emp.lines:
+        if line.category.value in columns.MONEY:
+            sums[line.code] += line.amount
+        if line.unit:
+            sums[f"{line.code}_{columns.suffix(line.unit)}"] += line.quantity
+    return sums
+
+
+def employee_rows(result: PayrollResult, pack=None) -> list[dict[str, str]]:
+    """One row per roster employee; every column of ``employee_columns`` filled (``0.00``
+    for an amount, ``0`` for a quantity the employee has no line of)."""
+    spec = columns.employee_columns(result, pack)[len(columns.FIXED):]
     rows = []
     for emp in result.employees:
-        sums = _code_amounts(emp, units)
+        sums = _code_values(emp)
         row = {
             "userid": emp.userid, "name": emp.name, "status": emp.status.value,
             "paid": "true" if emp.status is Status.OK else "false",
-            "department": department(emp),
+            "department": department(emp), "cost_centre": emp.roster.get("cost_centre", ""),
             "earnings": dec(emp.totals.earnings), "deductions": dec(emp.totals.deductions),
-            "net": dec(emp.totals.net), "comp_hours": dec(emp.totals.comp_hours),
+            "net": dec(emp.totals.net), "comp_hours": dec(columns.shown(emp.totals.comp_hours)),
             "problems": str(len(emp.problems)),
         }
-        row.update({code_column(code, units): dec(sums[code]) if code in sums else ""
-                    for code in codes})
+        for column in spec:
+            value = sums.get(column.name)
+            if column.kind == "amount":
+                row[column.name] = dec(value) if value is not None else "0.00"
+            else:
+                row[column.name] = dec(columns.shown(value)) if value is not None else "0"
         rows.append(row)
     return rows
 
@@ -218,11 +219,10 @@ def workbook_sheets(result: PayrollResult, lines: Sequence[dict[str, str]],
                      {"key": "unpaid.employees", "value": str(unpaid["employees"])}]
     summary_rows += [{"key": f"unpaid.computed.{k}", "value": v}
                      for k, v in unpaid["computed"].items()]
-    units = code_units(result)
-    codes = {code_column(code, units) for code in codes_in_order(result)}
+    text = {c.name for c in columns.FIXED if c.kind == "field"} - {"problems"}
     sheets: dict[str, tuple[Sequence[str], list]] = {
         "summary": (("key", "value"), _numbers(summary_rows, {"value"})),
-        "employees": (employee_columns, _numbers(employees, NUMERIC | codes)),
+        "employees": (employee_columns, _numbers(employees, set(employee_columns) - text)),
     }
     for category in Category:
         rows = [r for r in lines if r["category"] == category.value]
