@@ -194,6 +194,7 @@ def run(
                             found["out_dir"], config=found["config"], settings=settings,
                             force=force, company=found["company"],
                             template_dir=found["templates"], logo=found["logo"],
+                            names=found["names"],
                             encrypt_with=encrypt_with, workers=workers, lang=found["lang"],
                             progress=for_terminal(quiet), previous=previous, opening=opening,
                             snapshot_from=snapshot_from, payslips=payslips)

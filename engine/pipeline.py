@@ -29,7 +29,7 @@ from engine.rules.apply import compute
 from engine.rules.cases import run_cases
 from engine.rules.lines import PayrollResult, Status
 from engine.rules.loader import load_pack
-from engine.run import chain, columns, exports, manifest, tables
+from engine.run import chain, columns, exports, manifest, tables, workbook
 from engine.run.folder import (DEMO_MARKER, RESULTS, atomic_write, clear_for_demo, prepare,
                                sha256_file)
 from engine.run.inputs import copy_inputs, load_inputs, number_columns, run_id_for
@@ -92,8 +92,8 @@ def write_results(run_dir: Path, result: PayrollResult, problems: Sequence[Probl
         for emp in result.employees for line in emp.lines))
     atomic_write(results / "line_items.parquet",  # every digit, unlike the CSV's display
                  exports.parquet_bytes(tables.line_rows(result, precise=True), tables.LINE_COLUMNS))
-    atomic_write(results / "payroll.xlsx", exports.xlsx_bytes(
-        tables.workbook_sheets(result, lines, employees, employee_columns, summary),
+    atomic_write(results / "payroll.xlsx", workbook.payroll_xlsx(
+        columns.employee_columns(result, pack), employees, lines, tables.LINE_COLUMNS, summary,
         created=f"{period.last_day.isoformat()}T00:00:00"))
     return summary
 
@@ -134,7 +134,7 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
                 company: str | CompanyIdentity = DEFAULT_COMPANY, lang: str = "zh",
                 workers: int | None = None,
                 template_dir: Path | None = None, encrypt_with: str | None = None,
-                logo: str | None = None,
+                logo: str | None = None, names: str = "wecom",
                 extra_problems: Sequence[Problem] = (), progress: Progress | None = None,
                 pool: PayslipPool | None = None,
                 extra_manifest: dict[str, Any] | None = None, previous: Path | None = None,
@@ -156,7 +156,8 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
     progress.note(f"computing {len(roster.employees)} employees with {pack.info.name} "
                   f"{pack.info.version}")
     month = chain.compute_month(pack, period, roster, snapshot, run_dir, source,
-                                [*extra_problems, *roster_problems, *snapshot.problems])
+                                [*extra_problems, *roster_problems, *snapshot.problems],
+                                names)
     result, problems = month.result, list(month.problems)
     identity = company if isinstance(company, CompanyIdentity) else CompanyIdentity(
         name=company, logo=logo)
@@ -175,7 +176,8 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
     if month.ledger is not None:
         write_ledger(run_dir, month.ledger)
     write_summary(run_dir, result, problems, summary, identity.name)
-    extra: dict[str, Any] = {"roster": roster_facts(roster), **(extra_manifest or {})}
+    extra: dict[str, Any] = {"roster": roster_facts(roster), "names": names,
+                             **(extra_manifest or {})}
     if month.ledger is not None:
         extra["ledger"] = source
     if not payslips:
@@ -233,7 +235,8 @@ def run_month(month: str | Period, roster_path: Path, rules_path: Path, run_dir:
               config: Path | None = None, settings=None, force: bool = False,
               company: str | None = None, template_dir: Path | None = None,
               encrypt_with: str | None = None, logo: str | None = None,
-              address: str | None = None, workers: int | None = None, lang: str = "zh",
+              address: str | None = None, names: str = "wecom",
+              workers: int | None = None, lang: str = "zh",
               progress: Progress | None = None, on_prepared: Callable[[Path], None] | None = None,
               extra_manifest: dict[str, Any] | None = None, previous: Path | None = None,
               opening: Path | None = None, snapshot_from: Path | None = None,
@@ -276,6 +279,7 @@ def run_month(month: str | Period, roster_path: Path, rules_path: Path, run_dir:
             return compute_run(run_dir, snapshot, pack, roster_path=roster_path,
                                company=identity, lang=lang, workers=workers,
                                template_dir=template_dir, encrypt_with=encrypt_with, logo=logo,
+                               names=names,
                                progress=progress, pool=pool, extra_manifest=extra_manifest,
                                previous=previous, opening=opening, payslips=payslips)
 

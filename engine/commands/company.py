@@ -87,7 +87,7 @@ def folder_defaults(month: str, *, roster: Path | None = None, rules: Path | Non
                               "folder made by `payroll init`)")
         return {"roster": roster, "rules": rules, "out_dir": out_dir, "config": config,
                 "company": company, "lang": lang or "zh", "templates": templates, "logo": None,
-                "folder": None}
+                "names": "wecom", "folder": None}
     if roster is None and not folder.roster.is_file():
         raise ConfigError(f"{folder.roster}: roster not found (set [payroll] roster in "
                           f"{folder.config_path})")
@@ -95,7 +95,7 @@ def folder_defaults(month: str, *, roster: Path | None = None, rules: Path | Non
             "out_dir": out_dir or folder.run_dir(month), "config": config or folder.config_path,
             "company": company or folder.company.name, "lang": lang or folder.payroll.lang,
             "templates": templates or folder.templates, "logo": folder.company.logo or None,
-            "folder": folder}
+            "names": folder.payroll.names, "folder": folder}
 
 
 def say_folder(values: dict) -> None:

@@ -39,6 +39,14 @@ class PayrollSection(_Strict):
     runs: str = "runs/{month}"  # the month's run folder; {month} is YYYY-MM
     templates: str = ""  # a folder with the company's own payslip templates
     lang: str = "zh"
+    names: str = "wecom"  # the name a payslip prints: WeCom's, or the roster's
+
+    @field_validator("names")
+    @classmethod
+    def _names(cls, value: str) -> str:
+        if value not in ("wecom", "roster"):
+            raise ValueError("must be wecom or roster")
+        return value
 
     @field_validator("runs")
     @classmethod

@@ -178,13 +178,15 @@ class Month:
 
 
 def compute_month(pack, period, roster, snapshot, run_dir: Path, source: dict[str, Any],
-                  before: Sequence = ()) -> Month:
-    """Open the ledger, compute, hold the employees an error names, close the ledger.
+                  before: Sequence = (), names: str = "wecom") -> Month:
+    """Open the ledger, compute, hear the roster (unused columns, differing names, the
+    payslip's name chosen by ``names``), hold the employees an error names, close the ledger.
 
     ``before`` are the problems found before compute (roster, snapshot). Used by the run
     and by ``payroll verify`` alike, so both compute the same month.
     """
     from engine.ledger.books import close_month, open_month
+    from engine.roster.heard import heard
     from engine.rules.apply import compute
     from engine.rules.program import ledger_expiry
     from engine.run.hold import hold_errors
@@ -197,7 +199,8 @@ def compute_month(pack, period, roster, snapshot, run_dir: Path, source: dict[st
         opening = books.env()
     result, problems = compute(pack, period, roster, snapshot.records, snapshot.leave_types,
                                opening)
-    problems = [*before, *problems]
+    result, notes = heard(roster, pack, snapshot.records, result, names)
+    problems = [*before, *notes, *problems]
     result = hold_errors(result, problems)
     if books is None:
         return Month(result, None, tuple(problems))

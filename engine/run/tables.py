@@ -192,39 +192,3 @@ def group_summaries(paid: Sequence[EmployeeResult]) -> dict[str, dict[str, dict[
                                for k, v in totals.items()}
                          for key, totals in frames.group_totals(frame, by).items()}
             for by in frames.GROUPS}
-
-
-NUMERIC = {"quantity", "rate", "multiplier", "amount", "earnings", "deductions", "net",
-           "comp_hours", "problems", "value"}
-
-
-def _numbers(rows: Sequence[dict[str, str]], numeric: set[str]) -> list[dict[str, Any]]:
-    """Exact Decimal cells for numeric columns so spreadsheets can add them up."""
-    return [{k: (Decimal(v) if k in numeric and v != "" else v) for k, v in row.items()}
-            for row in rows]
-
-
-def workbook_sheets(result: PayrollResult, lines: Sequence[dict[str, str]],
-                    employees: Sequence[dict[str, str]], employee_columns: Sequence[str],
-                    summary_data: dict[str, Any]) -> dict[str, tuple[Sequence[str], list]]:
-    """``payroll.xlsx``: a summary sheet, an employees sheet and one sheet per category."""
-    summary_rows = [{"key": f"total.{k}", "value": v} for k, v in summary_data["totals"].items()]
-    summary_rows += [{"key": f"category.{k}", "value": v}
-                     for k, v in summary_data["by_category"].items()]
-    summary_rows += [{"key": f"code.{k}", "value": v} for k, v in summary_data["by_code"].items()]
-    summary_rows += [{"key": f"status.{k}", "value": str(v)}
-                     for k, v in summary_data["by_status"].items()]
-    unpaid = summary_data["unpaid"]
-    summary_rows += [{"key": "paid.employees", "value": str(summary_data["paid"])},
-                     {"key": "unpaid.employees", "value": str(unpaid["employees"])}]
-    summary_rows += [{"key": f"unpaid.computed.{k}", "value": v}
-                     for k, v in unpaid["computed"].items()]
-    text = {c.name for c in columns.FIXED if c.kind == "field"} - {"problems"}
-    sheets: dict[str, tuple[Sequence[str], list]] = {
-        "summary": (("key", "value"), _numbers(summary_rows, {"value"})),
-        "employees": (employee_columns, _numbers(employees, set(employee_columns) - text)),
-    }
-    for category in Category:
-        rows = [r for r in lines if r["category"] == category.value]
-        sheets[category.value] = (LINE_COLUMNS, _numbers(rows, NUMERIC))
-    return sheets

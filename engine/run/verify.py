@@ -165,7 +165,8 @@ def recompute(run_dir: Path, manifest: dict[str, Any]) -> Recomputed:
     snapshot = load_snapshot(run_dir)
     source = manifest.get("ledger", {})
     month = compute_month(pack, snapshot.period, roster, snapshot, run_dir, source,
-                          [*roster_problems, *snapshot.problems])
+                          [*roster_problems, *snapshot.problems],
+                          manifest.get("names", "wecom"))
     run_id = run_id_for(snapshot.period.month, snapshot.sha256, sha256_file(copies["roster"]),
                         pack.info.sha256, *source_digests(run_dir, source))
     return Recomputed(result=month.result, month=month, problems=month.problems,

@@ -75,11 +75,20 @@ def test_csv_amounts_add_up_to_the_summary(sample, tmp_path):
 
 
 def xlsx_of(result, problems) -> bytes:
+    from engine.run import columns, workbook
+
     lines, employees = tables.line_rows(result), tables.employee_rows(result)
-    columns = tables.employee_columns(result)
     summary = tables.summary(result, problems, RUN_ID)
-    return exports.xlsx_bytes(tables.workbook_sheets(result, lines, employees, columns, summary),
-                              created="2026-10-31T00:00:00")
+    return workbook.payroll_xlsx(columns.employee_columns(result), employees, lines,
+                                 tables.LINE_COLUMNS, summary, created="2026-10-31T00:00:00")
+
+
+def sheet_rows(sheet) -> list[dict]:
+    """Data rows of a payroll.xlsx sheet keyed by the codes in header row 2 (row 1 holds
+    the Chinese labels; a last row labelled 合计 holds the totals)."""
+    header = [c.value for c in sheet[2]]
+    rows = [dict(zip(header, r)) for r in sheet.iter_rows(min_row=3, values_only=True)]
+    return [r for r in rows if r.get(header[0]) != "合计 Total"]
 
 
 def test_xlsx_opens_and_its_totals_equal_the_csv(sample, tmp_path):
@@ -92,21 +101,15 @@ def test_xlsx_opens_and_its_totals_equal_the_csv(sample, tmp_path):
     book = load_workbook(path, data_only=True)
     lines = rows_of((tmp_path / "results/line_items.csv").read_bytes())
     for category in Category:
-        sheet = book[category.value]
-        header = [c.value for c in sheet[1]]
-        amounts = [Decimal(str(row[header.index("amount")]))
-                   for row in sheet.iter_rows(min_row=2, values_only=True)]
+        amounts = [Decimal(str(row["amount"])) for row in sheet_rows(book[category.value])]
         csv_amounts = [Decimal(r["amount"]) for r in lines if r["category"] == category.value]
         assert sorted(amounts) == sorted(csv_amounts)
-    summary = {k: v for k, v in book["summary"].iter_rows(min_row=2, values_only=True)}
+    summary = {r["key"]: r["value"] for r in sheet_rows(book["summary"])}
     employees = rows_of((tmp_path / "results/employees.csv").read_bytes())
     for key in ("earnings", "deductions", "net"):
-        csv_total = sum((Decimal(r[key]) for r in employees), Decimal(0))
+        csv_total = sum((Decimal(r[key]) for r in employees if r["paid"] == "true"), Decimal(0))
         assert Decimal(str(summary[f"total.{key}"])) == csv_total
-    sheet = book["employees"]
-    header = [c.value for c in sheet[1]]
-    nets = [Decimal(str(r[header.index("net")])) for r in sheet.iter_rows(min_row=2,
-                                                                           values_only=True)]
+    nets = [Decimal(str(r["net"])) for r in sheet_rows(book["employees"])]
     assert sum(nets, Decimal(0)) == sum((Decimal(r["net"]) for r in employees), Decimal(0))
 
 
@@ -136,7 +139,7 @@ def test_simulated_month_xlsx_totals_equal_csv(demo_run):
     from openpyxl import load_workbook
 
     book = load_workbook(demo_run / "results/payroll.xlsx", data_only=True)
-    summary = {k: v for k, v in book["summary"].iter_rows(min_row=2, values_only=True)}
+    summary = {r["key"]: r["value"] for r in sheet_rows(book["summary"])}
     employees = rows_of((demo_run / "results/employees.csv").read_bytes())
     for key in ("earnings", "deductions", "net"):
         assert Decimal(str(summary[f"total.{key}"])) == sum(
