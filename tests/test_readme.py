@@ -19,6 +19,7 @@ import os
 import re
 import shlex
 import shutil
+import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -192,6 +193,8 @@ def test_every_other_block_is_run_by_ci_or_is_not_a_command():
             for line in block.code.splitlines():
                 command = re.sub(r"\s+#.*$", "", line).strip()
                 assert command in ci, f"README line {block.line}: {command} not run by .ci/run"
+        elif block.lang == "toml":  # a settings example: it must at least be valid TOML
+            tomllib.loads(block.code)
         else:
-            assert block.lang in ("", "yaml", "text"), \
+            assert block.lang in ("", "yaml", "text", "json"), \
                 f"README line {block.line}: a {block.lang or 'plain'} block without a doctest mark"
