@@ -76,8 +76,26 @@ def test_from_an_empty_folder_to_two_months(tmp_path, sim):
     second = payroll("run", "--month", "2026-11", "--workers", "1", "--allow-errors",
                      cwd=folder / "runs", env=env)  # from a subfolder: the folder is found
     assert second.returncode == 0, second.stdout + second.stderr
-    assert (folder / "runs" / "2026-11" / "manifest.json").is_file()
+    assert_chained(run, folder / "runs" / "2026-11")
     assert sim.config.corp_secret not in first.stdout + first.stderr + checked.stdout
+
+
+def ledger_rows(run) -> dict[tuple[str, str], dict[str, str]]:
+    with (run / "results" / "ledger.csv").open(encoding="utf-8") as handle:
+        return {(r["userid"], r["key"]): r for r in csv.DictReader(handle)}
+
+
+def assert_chained(first, second) -> None:
+    """The second month found the first one's ledger by itself: its manifest names it and
+    every balance opens where the first month closed it."""
+    manifest = json.loads((second / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["ledger"]["previous"]["month"] == "2026-10"
+    assert manifest["ledger"]["previous"]["run_id"] == json.loads(
+        (first / "manifest.json").read_text(encoding="utf-8"))["run_id"]
+    closed, opened = ledger_rows(first), ledger_rows(second)
+    assert closed and set(closed) <= set(opened)
+    for key, row in closed.items():
+        assert opened[key]["opening"] == row["closing"], key
 
 
 def test_init_refuses_to_overwrite(tmp_path):
