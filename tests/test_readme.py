@@ -195,7 +195,10 @@ def test_the_python_api_runs_as_written(tmp_path, sim, demo_run, monkeypatch):
 
 def test_every_other_block_is_run_by_ci_or_is_not_a_command():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    tested = {"Your first real month", "Running a real month", "Python API"}
+    tested = {"Your first real month", "Running a real month", "Python API",
+              # a served page and WeCom delivery: run from the command line, against the
+              # simulator, by tests/review/test_page.py and tests/delivery/test_cli.py
+              "Review, approval and delivery"}
     chain = section("Months in a chain")[0].line  # only its first block is run above
     for block in blocks(README.read_text(encoding="utf-8")):
         if block.section in tested or block.line == chain:
