@@ -3,6 +3,7 @@ to the fen, computed here with pandas independently of the engine's own sums."""
 
 from __future__ import annotations
 
+import csv
 import json
 from decimal import Decimal
 
@@ -71,7 +72,13 @@ def test_payslip_bytes_and_problems(opened, demo_run):
     with pytest.raises(KeyError):
         opened.payslip("nobody-here")
     assert list(opened.problems.columns)[:3] == ["severity", "stage", "code"]
-    assert opened.ledger.empty  # a demo month has no ledger
+    ledger = opened.ledger  # cn-default carries comp time and year-to-date figures
+    assert list(ledger.columns) == ["userid", "key", "unit", "opening", "change", "closing"]
+    rows = list(csv.DictReader((demo_run / "results" / "ledger.csv").open(encoding="utf-8")))
+    assert len(ledger) == len(rows) > 0
+    for (_, got), want in zip(ledger.iterrows(), rows):
+        assert isinstance(got["closing"], Decimal) and got["closing"] == Decimal(want["closing"])
+        assert got["opening"] + got["change"] == got["closing"]
 
 
 def test_a_folder_that_is_not_a_run_is_refused(tmp_path):
