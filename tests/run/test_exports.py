@@ -149,8 +149,8 @@ def test_simulated_month_xlsx_totals_equal_csv(demo_run):
         f"total.{k}": Decimal(v) for k, v in data["totals"].items()}
 
 
-def test_days_and_hours_of_one_code_are_totalled_in_days(tmp_path):
-    # 14.5 days of 年假 and 30 h of 调休 (7.5 h working day): 18.5 days, never "44.5"
+def test_days_and_hours_of_one_code_stay_in_their_own_columns(tmp_path):
+    # 14.5 days of 年假 and 30 h of 调休 (7.5 h working day): days and hours apart, never "44.5"
     from engine.period import parse_month
     from engine.roster import parse_rows
     from engine.rules.apply import compute
@@ -166,8 +166,8 @@ def test_days_and_hours_of_one_code_are_totalled_in_days(tmp_path):
     roster, _ = parse_rows([{"userid": "u", "monthly_salary": "8700"}], "r")
     result, _ = compute(pack, parse_month("2025-09"), roster, {"u": record}, leaves)
     assert tables.code_units(result) == {"LEAVE_PAID": "day"}
-    (row,) = tables.employee_rows(result)
-    assert row["LEAVE_PAID [day]"] == "18.5" and "LEAVE_PAID" not in row
-    assert "LEAVE_PAID [day]" in tables.employee_columns(result)
+    (row,) = tables.employee_rows(result, pack)  # each unit in its own column, never added
+    assert row["LEAVE_PAID_day"] == "14.5" and row["LEAVE_PAID_h"] == "30"
+    assert {"LEAVE_PAID_day", "LEAVE_PAID_h"} <= set(tables.employee_columns(result, pack))
     units = {line.item: line.unit for line in result.employees[0].lines if line.item}
     assert units == {"年假": "day", "调休": "h"}  # each line keeps WeCom's own unit
