@@ -407,17 +407,22 @@ def _rule(b: _Builder, rule, where: Where, earlier: set[str], header: Header) ->
         gate=_gate(rule, formulas))
 
 
+def _whole_month_names(b: _Builder, who: str):
+    """The names formulas that run after all rules may read: any defined name but the
+    per-item and running ones, which only exist while the rules run."""
+    def allowed(name: str) -> str | None:
+        if b.kinds.get(name) is None:
+            return f"undefined name {name!r}"
+        if name in ITEM_NAMES or name in RUNNING:
+            return f"{name!r} is not known to {who}"
+        return None
+    return allowed
+
+
 def _check(b: _Builder, check, where: Where) -> CompiledCheck:
     formula = _compile(check.when, where.at("when"), check.code)
 
-    def allowed(name: str) -> str | None:
-        kind = b.kinds.get(name)
-        if kind is None:
-            return f"undefined name {name!r}"
-        if name in ITEM_NAMES or name in RUNNING:
-            return f"{name!r} is not known to checks"
-        return None
-    b.check_names(formula, where.at("when"), allowed, check.code)
+    b.check_names(formula, where.at("when"), _whole_month_names(b, "checks"), check.code)
     for name in re.findall(r"\{([A-Za-z][A-Za-z0-9_]*)\}", check.message):
         if name not in formula.names:
             raise where.at("message").error(
@@ -431,13 +436,7 @@ def _check(b: _Builder, check, where: Where) -> CompiledCheck:
 def _ledger_key(b: _Builder, key: str, spec: LedgerKey, where: Where) -> CompiledKey:
     """Ledger formulas see what checks see, rule codes included; ``expire_months`` only
     parameters (it is fixed for a period)."""
-    def allowed(name: str) -> str | None:
-        kind = b.kinds.get(name)
-        if kind is None:
-            return f"undefined name {name!r}"
-        if name in ITEM_NAMES or name in RUNNING:
-            return f"{name!r} is not known to ledger formulas"
-        return None
+    allowed = _whole_month_names(b, "ledger formulas")
     formulas = {}
     for part in ("change", "banked", "used", "settled"):
         text = getattr(spec, part)
