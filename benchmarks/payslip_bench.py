@@ -37,7 +37,7 @@ import weasyprint  # noqa: E402
 from engine.payslip.pdf import (DATA_NAME, PDF_VARIANT, Renderer, data_bytes,  # noqa: E402
                                 payslip_data, pinned_time)
 from engine.payslip.sample import context, zhangsan  # noqa: E402
-from engine.payslip.workers import render_all  # noqa: E402
+from engine.executor import render_all  # noqa: E402
 
 
 def employees(n: int):

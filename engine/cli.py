@@ -48,6 +48,7 @@ def _options(max_file_size: list[str] = typer.Option(
 MonthOpt = typer.Option(..., "--month", help="Pay month, YYYY-MM.")
 QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress output.")
 WorkersOpt = typer.Option(None, "--workers", help="PDF worker processes (default: all cores).")
+ExecutorOpt = typer.Option(None, "--executor", help="Where payslips are rendered: local, local:N (worker processes here; default) or dask://HOST:PORT (a Dask scheduler).")
 LangOpt = typer.Option("zh", "--lang", help="Payslip language: zh or en.")
 IncompleteOpt = typer.Option(False, "--allow-incomplete", help="Accept a month that has not ended yet (WeCom reports only closed days).")
 
@@ -139,17 +140,20 @@ def demo(
     seed: int = typer.Option(1, "--seed", help="Seed of the simulated company."),
     chaos: bool = typer.Option(False, "--chaos", help="Inject transient API faults and a token revocation."),
     workers: Optional[int] = WorkersOpt,
+    executor: Optional[str] = ExecutorOpt,
     lang: str = LangOpt,
     quiet: bool = QuietOpt,
 ) -> None:
     """Run a whole month against a local WeCom simulator: fetch, compute, payslips, run folder."""
+    from engine.executor import parse_executor
     from engine.pipeline import demo_month
     from engine.period import parse_month, previous_month
 
     try:
         period = parse_month(month or previous_month(date.today()))
+        spec = parse_executor(executor, workers)
         outcome = demo_month(out_dir, employees=employees, month=period,
-                             seed=seed, chaos=chaos, workers=workers, lang=lang,
+                             seed=seed, chaos=chaos, lang=lang, executor=spec,
                              progress=for_terminal(quiet))
     except PayrollError as exc:
         _fail(exc)
@@ -169,6 +173,7 @@ def run(
     encrypt_with: Optional[str] = typer.Option(None, "--encrypt-with", help="Roster column holding a password for encrypted copies."),
     config: Optional[Path] = typer.Option(None, "--config", help="Settings file (otherwise WECOM_* environment variables)."),
     workers: Optional[int] = WorkersOpt,
+    executor: Optional[str] = ExecutorOpt,
     lang: Optional[str] = typer.Option(None, "--lang", help="Payslip language: zh or en (default: the company folder's, else zh)."),
     allow_incomplete: bool = IncompleteOpt,
     previous: Optional[Path] = typer.Option(None, "--previous", file_okay=False, help="The previous month's finished run: its results/ledger.csv closing is this month's opening (default: the folder of the previous month beside --out)."),
@@ -180,9 +185,11 @@ def run(
     """Fetch the month from WeCom (WECOM_API_BASE), compute it and write the run folder.
 
     Inside a company folder (`payroll init`) only --month is needed."""
+    from engine.executor import parse_executor
     from engine.pipeline import default_pack, run_month
 
     try:
+        spec = parse_executor(executor, workers)
         found = company_commands.folder_defaults(
             month, roster=roster, rules=rules, out_dir=out_dir, config=config,
             company=company, lang=lang, templates=templates)
@@ -195,7 +202,7 @@ def run(
                             force=force, company=found["company"],
                             template_dir=found["templates"], logo=found["logo"],
                             names=found["names"],
-                            encrypt_with=encrypt_with, workers=workers, lang=found["lang"],
+                            encrypt_with=encrypt_with, executor=spec, lang=found["lang"],
                             progress=for_terminal(quiet), previous=previous, opening=opening,
                             snapshot_from=snapshot_from, payslips=payslips)
     except PayrollError as exc:

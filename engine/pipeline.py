@@ -15,12 +15,12 @@ from typing import Any, Callable, Iterator, Sequence
 
 
 from engine.errors import ConfigError, RulePackError
+from engine.executor import Executor, ExecutorSpec, open_executor, render_all
 from engine.payslip.context import DEFAULT_TEMPLATES, PayslipContext
 from engine.payslip.fonts import font_files
 from engine.payslip.identity import KEPT as KEPT_COMPANY
 from engine.payslip.identity import CompanyIdentity
 from engine.payslip.identity import resolve as resolve_company
-from engine.payslip.workers import PayslipPool, render_all
 from engine.period import Period, as_period
 from engine.problems import Problem
 from engine.progress import Progress, Silent
@@ -99,13 +99,13 @@ def write_results(run_dir: Path, result: PayrollResult, problems: Sequence[Probl
 
 
 def render_stage(result: PayrollResult, ctx: PayslipContext, run_dir: Path,
-                 workers: int | None, pool: PayslipPool | None,
+                 workers: int | None, pool: Executor | None,
                  progress: Progress) -> tuple[list, list[Problem]]:
-    """One payslip per employee with status ok, on the pool when one is running."""
+    """One payslip per employee with status ok, on the executor when one is running."""
     ok = [e for e in result.employees if e.status is Status.OK]
     progress.start("payslips", len(ok))
     try:
-        return render_all(ok, ctx, run_dir / "payslips", workers=workers, pool=pool,
+        return render_all(ok, ctx, run_dir / "payslips", workers=workers, executor=pool,
                           progress=lambda done, total: progress.advance(1))
     finally:
         progress.finish()
@@ -136,7 +136,7 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
                 template_dir: Path | None = None, encrypt_with: str | None = None,
                 logo: str | None = None, names: str = "wecom",
                 extra_problems: Sequence[Problem] = (), progress: Progress | None = None,
-                pool: PayslipPool | None = None,
+                pool: Executor | None = None,
                 extra_manifest: dict[str, Any] | None = None, previous: Path | None = None,
                 opening: Path | None = None, payslips: bool = True) -> RunOutcome:
     """Everything after the fetch: ledger opening, compute, ledger closing, results,
@@ -237,12 +237,15 @@ def run_month(month: str | Period, roster_path: Path, rules_path: Path, run_dir:
               encrypt_with: str | None = None, logo: str | None = None,
               address: str | None = None, names: str = "wecom",
               workers: int | None = None, lang: str = "zh",
+              executor: "str | ExecutorSpec | None" = None,
               progress: Progress | None = None, on_prepared: Callable[[Path], None] | None = None,
               extra_manifest: dict[str, Any] | None = None, previous: Path | None = None,
               opening: Path | None = None, snapshot_from: Path | None = None,
               payslips: bool = True) -> RunOutcome:
     """The whole month against the WeCom API named by the settings (``payroll run``).
 
+    ``executor`` picks where payslips are rendered: ``local`` / ``local:N`` (default,
+    worker processes here) or ``dask://HOST:PORT`` (see ``engine.executor``).
     ``on_prepared`` is called once the folder is ready, before the fetch (the demo marks
     its folder there); ``extra_manifest`` adds keys to ``manifest.json``. With
     ``snapshot_from`` the month's data comes from that run instead of WeCom;
@@ -268,7 +271,8 @@ def run_month(month: str | Period, roster_path: Path, rules_path: Path, run_dir:
         if on_prepared is not None:
             on_prepared(run_dir)
         # payslip workers start now: their seconds of start-up overlap with the fetch
-        pool_cm = (PayslipPool(template_dir or DEFAULT_TEMPLATES, lang, workers) if payslips
+        pool_cm = (open_executor(executor, template_dir or DEFAULT_TEMPLATES, lang, workers)
+                   if payslips
                    else nullcontext())
         with pool_cm as pool:
             if snapshot_from is not None:
@@ -318,6 +322,7 @@ def _demo_date(period: Period) -> str:
 
 def demo_month(run_dir: Path, *, employees: int = 60, month: str | Period, seed: int = 1,
                chaos: bool = False, workers: int | None = None, lang: str = "zh",
+               executor: "str | ExecutorSpec | None" = None,
                progress: Progress | None = None) -> RunOutcome:
     """``payroll demo``: start the simulator, then run the month exactly as ``run_month``."""
     import tempfile
@@ -342,8 +347,8 @@ def demo_month(run_dir: Path, *, employees: int = 60, month: str | Period, seed:
                                  corp_secret=config.corp_secret, agent_id=str(config.agent_id),
                                  api_base=sim.url, retry_initial_seconds=0.05)
         return run_month(period, roster_path, default_pack(), run_dir, settings=settings,
-                         company=DEFAULT_COMPANY, workers=workers, lang=lang, progress=progress,
-                         on_prepared=mark, extra_manifest={"demo": demo})
+                         company=DEFAULT_COMPANY, workers=workers, lang=lang, executor=executor,
+                         progress=progress, on_prepared=mark, extra_manifest={"demo": demo})
 
 
 def default_pack() -> Path:

@@ -182,3 +182,14 @@ def test_diff_exits_1_when_runs_differ_like_diff(demo_run, tmp_path):
     lines.write_text("\n".join([text[0], ",".join(first), *text[2:]]) + "\n", encoding="utf-8")
     differ = payroll("diff", str(demo_run), str(changed))
     assert differ.returncode == 1, differ.stdout + differ.stderr
+
+
+def test_executor_option_is_checked_before_any_work(tmp_path):
+    result = payroll("demo", "--out", str(tmp_path / "run"), "--employees", "2",
+                     "--month", "2026-10", "--executor", "ray://x:1")
+    assert result.returncode == 2
+    assert "--executor must be local, local:N or dask://HOST:PORT" in result.stderr
+    assert not (tmp_path / "run").exists()
+    result = payroll("demo", "--out", str(tmp_path / "run"), "--employees", "2",
+                     "--month", "2026-10", "--executor", "local:1", "--workers", "2")
+    assert result.returncode == 2 and "contradicts" in result.stderr

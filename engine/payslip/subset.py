@@ -38,6 +38,7 @@ hb_face_t *hb_face_create (hb_blob_t *blob, unsigned int index);
 void hb_face_destroy (hb_face_t *face);
 hb_blob_t *hb_face_reference_blob (hb_face_t *face);
 void hb_set_add_range (hb_set_t *set, uint32_t first, uint32_t last);
+const char *hb_version_string (void);
 hb_subset_input_t *hb_subset_input_create_or_fail (void);
 void hb_subset_input_destroy (hb_subset_input_t *input);
 hb_set_t *hb_subset_input_unicode_set (hb_subset_input_t *input);
@@ -61,6 +62,12 @@ def _harfbuzz():
         raise ConfigError(f"HarfBuzz subsetter not available ({exc}); install "
                           "libharfbuzz-subset0") from exc
     return ffi, base, sub
+
+
+def harfbuzz_version() -> str:
+    """The HarfBuzz version cutting the fonts (it decides the cut's and the PDFs' bytes)."""
+    ffi, hb, _ = _harfbuzz()
+    return ffi.string(hb.hb_version_string()).decode()
 
 
 @lru_cache(maxsize=1)

@@ -1,25 +1,24 @@
-"""Render every payslip of a run into a folder, on a pool of long-lived worker processes.
+"""Payslip tasks: what one worker does with one employee, and what the run keeps of it.
 
-Payslip stage entry point, called after compute with the run's results. File names are
-chosen up front in the parent (unique and sanitised); each worker process (spawn start
-method: no state forked from the parent) builds one ``Renderer`` (font configuration,
-parsed stylesheet, image cache, glyph coverage) and reuses it for many payslips, and is
-replaced after ``RECYCLE_AFTER`` payslips so memory stays bounded. One employee that
-cannot be rendered becomes a ``Problem``; the others are unaffected. ``workers=1``
-renders in this process.
+Payslip stage, between compute and the run folder. ``plan`` names every file up front in
+the submitting process (unique and sanitised); ``render_task`` turns one task into PDF
+bytes (and the encrypted delivery copy) wherever it runs, touching no file, so a worker
+process on this machine and a Dask worker on another do exactly the same thing;
+``collect`` writes the results into the run folder in task order. One employee that
+cannot be rendered becomes a ``Problem``; the others are unaffected.
 
-Each worker warms up before its first task (one throw-away render of the sample payslip
-loads fonts, Pango and the glyph coverage) and then freezes the garbage collector's view
-of everything built so far, so later collections only scan the objects of the payslip
-being rendered, and collects less often. Tasks travel in chunks to keep the inter-process traffic small.
+Worker processes build one ``Renderer`` (font configuration, parsed stylesheets, common
+font, glyph coverage) and reuse it for many payslips (``worker_renderer``). Each warms up
+before its first task (one throw-away render of the sample payslip) and then freezes the
+garbage collector's view of everything built so far, so later collections only scan the
+objects of the payslip being rendered, and collects less often. The executors that drive
+these workers live in ``engine.executor``.
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
-import multiprocessing
-import os
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
@@ -35,7 +34,6 @@ from engine.payslip.secure import SECURE_DIR, delivery_password, encrypt
 from engine.problems import Problem, error
 from engine.rules.lines import EmployeeResult, Status
 
-RECYCLE_AFTER = 400  # payslips per worker process before it is replaced
 Progress = Callable[[int, int], None]
 
 
@@ -52,13 +50,36 @@ class PayslipFile(BaseModel):
 
 
 Task = tuple[int, EmployeeResult, str]
-Outcome = tuple[int, PayslipFile | None, list[Problem]]
+# index, PDF/A master (None: not rendered), encrypted copy (None: none), problems
+Rendered = tuple[int, bytes | None, bytes | None, list[Problem]]
 
 
 def plan(results: Iterable[EmployeeResult]) -> list[Task]:
     """Employees to render (status OK only), each with its unique file name."""
     ok = [x for x in results if x.status is Status.OK]
     return list(zip(range(len(ok)), ok, plan_names(r.userid for r in ok)))
+
+
+def render_task(task: Task, ctx: PayslipContext, renderer: Renderer | None = None) -> Rendered:
+    """One payslip as bytes (and its delivery copy); any failure becomes an error for that
+    employee and nothing of theirs comes back (the employee is then held: ``status=error``)."""
+    index, result, _name = task
+    password = None
+    if ctx.encrypt_with:  # checked first: a payslip that cannot be delivered is not made
+        password, problems = delivery_password(result, ctx.encrypt_with)
+        if problems:
+            return index, None, None, problems
+    try:
+        pdf = render_pdf(result, ctx, renderer)
+        # the delivery copy is made before anything is written: a payslip whose copy
+        # fails is not issued at all, so no master is left behind without its copy
+        return index, pdf, encrypt(pdf, password) if password else None, []
+    except PayrollError as exc:
+        return index, None, None, [error("payslip", "render_failed", str(exc),
+                                         userid=result.userid)]
+    except Exception as exc:  # a bug must not cost the other employees their payslips
+        return index, None, None, [error("payslip", "render_crashed",
+                                         f"{type(exc).__name__}: {exc}", userid=result.userid)]
 
 
 def _inside(out_dir: Path, name: str) -> Path:
@@ -68,11 +89,12 @@ def _inside(out_dir: Path, name: str) -> Path:
     return path
 
 
-def _write(result: EmployeeResult, pdf: bytes, ctx: PayslipContext, out_dir: Path,
-           name: str, password: str | None) -> PayslipFile:
-    # the delivery copy is made before anything is written: a payslip whose copy fails
-    # is not issued at all, so no master is left behind without its copy
-    secure = encrypt(pdf, password) if password else None
+def write_rendered(task: Task, rendered: Rendered, out_dir: Path) -> PayslipFile | None:
+    """Write one rendered payslip (master, then its encrypted copy) into ``out_dir``."""
+    _index, result, name = task
+    _, pdf, secure, _problems = rendered
+    if pdf is None:
+        return None
     atomic_write(_inside(out_dir, name), pdf)
     if secure is not None:
         atomic_write(_inside(out_dir / SECURE_DIR, name), secure)
@@ -81,44 +103,21 @@ def _write(result: EmployeeResult, pdf: bytes, ctx: PayslipContext, out_dir: Pat
                        net=result.totals.net)
 
 
-def render_one(task: Task, ctx: PayslipContext, out_dir: Path,
-               renderer: Renderer | None = None) -> Outcome:
-    """Render and write one payslip; any failure becomes an error for that employee and
-    no file of theirs is written (the employee is then held: ``status=error``)."""
-    index, result, name = task
-    password = None
-    if ctx.encrypt_with:  # checked first: a payslip that cannot be delivered is not made
-        password, problems = delivery_password(result, ctx.encrypt_with)
-        if problems:
-            return index, None, problems
-    try:
-        pdf = render_pdf(result, ctx, renderer)
-        return index, _write(result, pdf, ctx, out_dir, name, password), []
-    except RunFolderError:
-        raise  # the folder itself is unusable: no point trying the next employee
-    except PayrollError as exc:
-        return index, None, [error("payslip", "render_failed", str(exc), userid=result.userid)]
-    except Exception as exc:  # a bug must not cost the other employees their payslips
-        return index, None, [error("payslip", "render_crashed",
-                                   f"{type(exc).__name__}: {exc}", userid=result.userid)]
-
-
-_WORKER: dict[str, object] = {}
-
-
-def _init_worker(template_dir: Path, lang: str, warm: PayslipContext) -> None:
-    # an initializer that raises makes the pool respawn workers forever: keep the error
-    # and raise it from the first task instead, which ends the run in the parent
-    try:
-        _WORKER["renderer"] = Renderer(template_dir, lang)
-    except PayrollError as exc:
-        _WORKER["failed"] = exc
-        return
-    warm_up(_WORKER["renderer"], warm)
-    gc.freeze()
-    # a payslip allocates some 100,000 short-lived objects; collecting the young
-    # generation every 700 allocations cost about 3% of the worker's time
-    gc.set_threshold(50_000, 20, 20)
+def collect(tasks: list[Task], rendered: Iterable[Rendered], out_dir: Path,
+            progress: Progress | None = None) -> tuple[list[PayslipFile], list[Problem]]:
+    """Write results as they arrive (in task order); files and problems in task order."""
+    files: list[PayslipFile] = []
+    problems: list[Problem] = []
+    for count, outcome in enumerate(rendered, start=1):
+        if outcome[0] != count - 1:
+            raise RunFolderError(f"payslip results out of order: {outcome[0]} != {count - 1}")
+        file = write_rendered(tasks[outcome[0]], outcome, out_dir)
+        if file is not None:
+            files.append(file)
+        problems.extend(outcome[3])
+        if progress:
+            progress(count, len(tasks))
+    return files, problems
 
 
 def warm_up(renderer: Renderer, ctx: PayslipContext) -> None:
@@ -131,86 +130,14 @@ def warm_up(renderer: Renderer, ctx: PayslipContext) -> None:
         pass  # a company template may not fit the sample; real payslips report their own errors
 
 
-def _work(job: tuple[Task, PayslipContext, Path]) -> Outcome:
-    if "failed" in _WORKER:
-        raise _WORKER["failed"]
-    task, ctx, out_dir = job
-    return render_one(task, ctx, out_dir, _WORKER["renderer"])
+def worker_renderer(template_dir: Path, lang: str) -> Renderer:
+    """A worker process's renderer: built, warmed up, and the collector tuned."""
+    from engine.payslip.sample import context as sample_context
 
-
-def _in_process(tasks: list[Task], ctx: PayslipContext, out_dir: Path) -> Iterable[Outcome]:
-    renderer = Renderer(ctx.template_dir, ctx.lang)
-    return (render_one(task, ctx, out_dir, renderer) for task in tasks)
-
-
-class PayslipPool:
-    """Long-lived spawn workers, started early so their start-up (importing WeasyPrint,
-    loading fonts, a warm-up render: seconds) overlaps with the fetch and compute.
-
-    ``PayslipPool(ctx.template_dir, ctx.lang, workers)`` used as a context manager; the
-    run's context (run id, hashes) travels with each task since it is only known later.
-    """
-
-    def __init__(self, template_dir: Path, lang: str = "zh", workers: int | None = None) -> None:
-        from engine.payslip.sample import context as sample_context
-
-        self.template_dir, self.lang = template_dir, lang
-        self.workers = max(1, workers or os.cpu_count() or 1)
-        self._pool = None
-        if self.workers > 1:
-            warm = sample_context(template_dir=template_dir, lang=lang)
-            self._pool = multiprocessing.get_context("spawn").Pool(
-                processes=self.workers, initializer=_init_worker,
-                initargs=(template_dir, lang, warm), maxtasksperchild=RECYCLE_AFTER)
-
-    def fits(self, ctx: PayslipContext) -> bool:
-        return ctx.template_dir.resolve() == self.template_dir.resolve() and ctx.lang == self.lang
-
-    def outcomes(self, tasks: list[Task], ctx: PayslipContext, out_dir: Path) -> Iterable[Outcome]:
-        if self._pool is None or len(tasks) < 2:
-            return _in_process(tasks, ctx, out_dir)
-        chunk = max(1, min(16, len(tasks) // (self.workers * 4)))
-        jobs = ((task, ctx, out_dir) for task in tasks)
-        return self._pool.imap_unordered(_work, jobs, chunksize=chunk)
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
-            self._pool = None
-
-    def __enter__(self) -> "PayslipPool":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def render_all(results: Iterable[EmployeeResult], ctx: PayslipContext, out_dir: Path,
-               workers: int | None = None, progress: Progress | None = None,
-               pool: PayslipPool | None = None) -> tuple[list[PayslipFile], list[Problem]]:
-    """Write the payslip of every OK employee into ``out_dir``; files in input order.
-
-    Uses ``pool`` when given (and built for this template folder and language), else a
-    pool of ``workers`` processes for this call alone.
-    """
-    tasks = plan(results)
-    if pool is not None and pool.fits(ctx):
-        return _collect(pool.outcomes(tasks, ctx, out_dir), len(tasks), progress)
-    workers = max(1, min(workers or os.cpu_count() or 1, len(tasks) or 1))
-    with PayslipPool(ctx.template_dir, ctx.lang, workers) as own:
-        return _collect(own.outcomes(tasks, ctx, out_dir), len(tasks), progress)
-
-
-def _collect(outcomes: Iterable[Outcome], total: int,
-             progress: Progress | None) -> tuple[list[PayslipFile], list[Problem]]:
-    done: dict[int, PayslipFile] = {}
-    problems: dict[int, list[Problem]] = {}
-    for count, (index, file, found) in enumerate(outcomes, start=1):
-        if file is not None:
-            done[index] = file
-        problems[index] = found
-        if progress:
-            progress(count, total)
-    return ([done[i] for i in sorted(done)],
-            [p for i in sorted(problems) for p in problems[i]])
+    renderer = Renderer(template_dir, lang)
+    warm_up(renderer, sample_context(template_dir=template_dir, lang=lang))
+    gc.freeze()
+    # a payslip allocates some 100,000 short-lived objects; collecting the young
+    # generation every 700 allocations cost about 3% of the worker's time
+    gc.set_threshold(50_000, 20, 20)
+    return renderer

@@ -5,7 +5,8 @@ import pikepdf
 import pytest
 
 from engine.payslip.pdf import embedded_data
-from engine.payslip.workers import plan, render_all
+from engine.executor import render_all
+from engine.payslip.workers import plan
 from engine.rules.lines import Status
 from payslip_samples import context, pdf_text, zhangsan
 
