@@ -38,8 +38,10 @@ def test_workers_and_executor_must_agree():
 
 
 def test_an_unreachable_scheduler_is_a_clear_error():
+    from engine.executor.cluster import DaskExecutor
+
     with pytest.raises(ConfigError, match="cannot reach a Dask scheduler"):
-        open_executor("dask://127.0.0.1:9", DEFAULT_TEMPLATES).close()
+        DaskExecutor("tcp://127.0.0.1:9", DEFAULT_TEMPLATES, timeout=2).close()
 
 
 def _people(n: int):
