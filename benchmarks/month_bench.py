@@ -6,13 +6,23 @@ baseline) and then for N, each in its own process so peak memory is its own. Pri
 each stage's wall time and the per-employee cost of the large run as a ratio of the
 baseline's (1.0 = linear scaling). Timings on a shared machine are noisy.
 
+It also prints the overlap ratio of the large run: its wall time (fetch to manifest,
+without verify) divided by the larger of the two floors a month cannot beat, the API's
+(``ceil(employees / 100)`` data calls at 60 calls per rate window) and the cores'
+(payslip CPU seconds, measured as the worker processes' CPU, divided by the cores).
+1.0 means the run took only as long as its slowest resource; a sequential month is
+about 1 + fetch/payslips.
+
     .venv/bin/python benchmarks/month_bench.py --employees 10000
+    .venv/bin/python benchmarks/month_bench.py --employees 2000 --no-baseline --window 60
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import resource
 import subprocess
 import sys
@@ -88,7 +98,26 @@ def peak_mb() -> dict[str, float]:
     return {"self_mb": round(own, 1), "largest_child_mb": round(kids, 1)}
 
 
-def child(employees: int, month: str, workers: int | None, out_dir: Path) -> dict:
+def cpu_seconds(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def sample_payslips(limit: int) -> None:
+    """Render only the first ``limit`` payslips (``--payslips``: a memory run of a large
+    company without hours of PDFs); the rest of the month is computed and written whole."""
+    import engine.pipeline as pipeline
+
+    whole = pipeline.render_all
+
+    def first(results, *args, **kwargs):
+        return whole(list(results)[:limit], *args, **kwargs)
+
+    pipeline.render_all = first
+
+
+def child(employees: int, month: str, workers: int | None, out_dir: Path,
+          window: float, payslips: int | None = None, check: bool = True) -> dict:
     """One measured run (called in a fresh process)."""
     from engine.pipeline import demo_month
     from engine.run.verify import verify
@@ -96,27 +125,39 @@ def child(employees: int, month: str, workers: int | None, out_dir: Path) -> dic
     clock = StageClock()
     steps: dict[str, float] = {}
     instrument(steps)
+    if payslips is not None:
+        sample_payslips(payslips)
     began = time.monotonic()
     outcome = demo_month(out_dir, employees=employees, month=month, seed=1, workers=workers,
-                         progress=clock)
+                         progress=clock, window_seconds=window)
     ran = time.monotonic()
-    report = verify(out_dir)
+    # the payslip workers are this process's children, reaped when the pool closes;
+    # with one worker the payslips render here and are inside the "payslips" stage
+    worker_cpu = cpu_seconds(resource.RUSAGE_CHILDREN)
+    report = verify(out_dir) if check else None
     ended = time.monotonic()
     stages = clock.stages(began, ran)
     # steps ran inside "(between stages)" unless a stage was open around them
     stages["(between stages)"] = max(0.0, stages["(between stages)"] - sum(steps.values()))
     stages.update({f"  {name}": seconds for name, seconds in steps.items()})
     stages["verify"] = ended - ran
+    cores = workers or os.cpu_count() or 1
+    floor_fetch = math.ceil(employees / 100) * window / 60
+    floor_cpu = worker_cpu / cores
+    overlap = {"fetch_floor": floor_fetch, "payslip_cpu": worker_cpu, "cores": cores,
+               "ratio": (ran - began) / max(floor_fetch, floor_cpu, 1e-9)}
     return {"employees": employees, "payslips": outcome.payslips, "wall": ended - began,
-            "run": ran - began, "stages": stages, "verified": report.ok,
-            "differences": len(report.differences), **peak_mb()}
+            "overlap": overlap,
+            "run": ran - began, "stages": stages, "verified": report.ok if report else None,
+            "differences": len(report.differences) if report else 0, **peak_mb()}
 
 
-def measure(employees: int, month: str, workers: int | None, keep: Path | None) -> dict:
+def measure(employees: int, month: str, workers: int | None, keep: Path | None,
+            window: float = 60.0, extra: tuple[str, ...] = ()) -> dict:
     with tempfile.TemporaryDirectory(prefix="month-bench-") as tmp:
         out_dir = (keep or Path(tmp)) / f"run-{employees}"
         cmd = [sys.executable, __file__, "--child", "--employees", str(employees),
-               "--month", month, "--out", str(out_dir)]
+               "--month", month, "--out", str(out_dir), "--window", str(window), *extra]
         if workers:
             cmd += ["--workers", str(workers)]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -133,6 +174,10 @@ def show(result: dict) -> None:
     for stage, seconds in result["stages"].items():
         per = 1000 * seconds / result["employees"]
         print(f"  {stage:<24} {seconds:8.2f} s  {per:8.2f} ms/employee")
+    o = result["overlap"]
+    print(f"  overlap ratio {o['ratio']:.2f} = run {result['run']:.1f} s / max(fetch floor "
+          f"{o['fetch_floor']:.1f} s, payslip cpu {o['payslip_cpu']:.1f} s / {o['cores']} "
+          f"cores = {o['payslip_cpu'] / o['cores']:.1f} s)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,14 +186,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--month", default="2026-10")
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--out", type=Path, default=None, help="keep run folders here")
+    parser.add_argument("--window", type=float, default=60.0,
+                        help="the simulator's rate window in seconds (WeCom's is 60)")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="skip the N/10 baseline run (overlap ratio and memory only)")
+    parser.add_argument("--payslips", type=int, default=None,
+                        help="render only this many payslips (a memory run of a large month)")
+    parser.add_argument("--no-verify", action="store_true", help="skip payroll verify")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(child(args.employees, args.month, args.workers, args.out)))
+        print(json.dumps(child(args.employees, args.month, args.workers, args.out,
+                               args.window, args.payslips, not args.no_verify)))
+        return 0
+    print(f"load average at start: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    extra = (*(("--payslips", str(args.payslips)) if args.payslips is not None else ()),
+             *(("--no-verify",) if args.no_verify else ()))
+    big = measure(args.employees, args.month, args.workers, args.out, args.window, extra)
+    if args.no_baseline:
+        show(big)
         return 0
     base_n = max(1, args.employees // 10)
-    base = measure(base_n, args.month, args.workers, args.out)
-    big = measure(args.employees, args.month, args.workers, args.out)
+    base = measure(base_n, args.month, args.workers, args.out, args.window, extra)
     for result in (base, big):
         show(result)
     print(f"\nper-employee cost, {args.employees} vs {base_n} employees (1.0 = linear):")

@@ -322,9 +322,12 @@ def _demo_date(period: Period) -> str:
 
 def demo_month(run_dir: Path, *, employees: int = 60, month: str | Period, seed: int = 1,
                chaos: bool = False, workers: int | None = None, lang: str = "zh",
-               executor: "str | ExecutorSpec | None" = None,
+               executor: "str | ExecutorSpec | None" = None, window_seconds: float = 60.0,
                progress: Progress | None = None) -> RunOutcome:
-    """``payroll demo``: start the simulator, then run the month exactly as ``run_month``."""
+    """``payroll demo``: start the simulator, then run the month exactly as ``run_month``.
+
+    ``window_seconds`` is the simulator's rate window (WeCom's: 60 s; benchmarks shorten
+    it to fetch a large company quickly)."""
     import tempfile
 
     from engine.wecom.settings import load_settings
@@ -332,7 +335,8 @@ def demo_month(run_dir: Path, *, employees: int = 60, month: str | Period, seed:
 
     period = as_period(month)
     faults = Faults(error_rate=0.05, revoke_after=3, seed=seed) if chaos else Faults()
-    config = SimConfig(employees=employees, seed=seed, fixed_date=_demo_date(period), faults=faults)
+    config = SimConfig(employees=employees, seed=seed, fixed_date=_demo_date(period), faults=faults,
+                       window_seconds=window_seconds)
     clear_for_demo(run_dir)  # refuses (exit 7) anything but an earlier demo run
     demo = {"made_by": "payroll demo", "simulator": True, "employees": employees,
             "seed": seed, "chaos": chaos, "company": DEFAULT_COMPANY}
