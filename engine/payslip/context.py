@@ -26,7 +26,7 @@ from engine.rules.lines import Category, EmployeeResult, LineItem, PackInfo
 from engine.wecom.models import MonthRecord
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-_MONEY_CATEGORIES = (Category.EARNING, Category.DEDUCTION)
+_MONEY_CATEGORIES = (Category.EARNING, Category.DEDUCTION, Category.WITHHOLDING)
 _DURATION_EXCEPTIONS = {1, 2, 4}  # only late, early leave and absence carry a duration
 
 
@@ -283,9 +283,12 @@ def check_totals(result: EmployeeResult) -> None:
     sums = {c: sum((line.amount for line in result.lines if line.category is c), Decimal(0))
             for c in _MONEY_CATEGORIES}
     t = result.totals
+    gross = sums[Category.EARNING] + sums[Category.DEDUCTION]
     checks = (("earnings", sums[Category.EARNING], t.earnings),
               ("deductions", sums[Category.DEDUCTION], t.deductions),
-              ("net", sums[Category.EARNING] + sums[Category.DEDUCTION], t.net))
+              ("gross", gross, t.gross),
+              ("withholdings", sums[Category.WITHHOLDING], t.withholdings),
+              ("net", gross + sums[Category.WITHHOLDING], t.net))
     for name, lines_sum, total in checks:
         if lines_sum != total:
             raise RenderError(f"{result.userid}: lines add up to {lines_sum} but the {name} "

@@ -58,6 +58,7 @@ def zhangsan(userid: str = "ZhangSan", name: str = "张三", record: dict | None
     fields = dict(
         userid=userid, name=name, status=Status.OK, lines=lines,
         totals=Totals(earnings=D("14625.00"), deductions=D("-401.67"), net=D("14223.33"),
+                      gross=D("14223.33"),
                       comp_hours=D("9.1")),
         problems=(warning("compute", "ot_split_mismatch",  # for HR: not on the payslip
                           "休息日加班拆分不等于合计 (205560 s ≠ 172800 s + 0 s)", userid=userid),

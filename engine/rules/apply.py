@@ -211,14 +211,18 @@ def _employee(prog: Program, emp: Employee, record: MonthRecord,
         _variables(prog, env, facts)
         _rules(prog, env, facts, sheet)
         earnings, deductions, comp = sheet.earnings, sheet.deductions, sheet.comp
-        net = earnings + deductions
+        withholdings = sheet.withholdings
+        gross = earnings + deductions  # 应发合计: attendance deductions reduce it
+        net = gross + withholdings  # 实发: after social insurance, housing fund and tax
         env["total_earnings"], env["total_deductions"] = earnings, -deductions
+        env["gross_pay"], env["total_withholdings"] = gross, -withholdings
         env["net_pay"], env["comp_hours"] = net, comp
         ledger = _ledger(prog, env) if prog.ledger else {}
     except RuleFailure as fail:
         return _failed(emp, name, record, fail)
     totals = build_all(Totals, {"earnings": earnings, "deductions": deductions, "net": net,
-                                "comp_hours": comp})
+                                "comp_hours": comp, "gross": gross,
+                                "withholdings": withholdings})
     problems = []
     if prog.checks:
         if prog.any_check(env):

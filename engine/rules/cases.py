@@ -46,6 +46,8 @@ class TotalsExpect(_Strict):
     deductions: Number | None = None
     net: Number | None = None
     comp_hours: Number | None = None
+    gross: Number | None = None
+    withholdings: Number | None = None
 
 
 class Expect(_Strict):
@@ -151,7 +153,7 @@ def _compare(result: EmployeeResult, expect: Expect) -> list[str]:
         why = "; ".join(p.message for p in result.problems)
         diffs.append(f"status {result.status.value}, expected {expect.status} ({why})")
     diffs += _compare_lines(result, expect)
-    for name in ("earnings", "deductions", "net", "comp_hours"):
+    for name in ("earnings", "deductions", "net", "comp_hours", "gross", "withholdings"):
         want = getattr(expect.totals, name)
         if want is not None and getattr(result.totals, name) != to_decimal(want):
             diffs.append(f"total {name}: {getattr(result.totals, name)}, expected {want}")

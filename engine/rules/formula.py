@@ -28,6 +28,8 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from engine.errors import EvaluationError, FormulaError
 from engine.money import snap
+from engine.rules.tables import FUNCTIONS as TABLE_FUNCTIONS
+from engine.rules.tables import as_number as _dec
 
 Env = Mapping[str, object]
 Fn = Callable[[Env], object]
@@ -39,14 +41,6 @@ MAX_EXPONENT = 4  # ``x ** n`` only with a literal integer 0 <= n <= 4
 MAX_LITERAL_EXP = 30  # ``1e30`` is the largest literal scale accepted
 
 _ONE = Decimal(1)
-
-
-def _dec(value: object) -> Decimal:
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, bool | int):
-        return Decimal(int(value))
-    raise EvaluationError(f"not a number: {value!r}")
 
 
 def _round(x: object, places: object = 0) -> Decimal:
@@ -77,6 +71,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., object], int, int]] = {
     "floor": (_step_round(ROUND_FLOOR), 1, 2),
     "ceil": (_step_round(ROUND_CEILING), 1, 2),
     "clamp": (_clamp, 3, 3),
+    **TABLE_FUNCTIONS,  # band_rate band_quick band_index band_upper table_valid round_step
 }
 
 _ARITH = {

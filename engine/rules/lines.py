@@ -19,7 +19,8 @@ from engine.wecom.models import MonthRecord
 
 class Category(str, Enum):
     EARNING = "earning"
-    DEDUCTION = "deduction"
+    DEDUCTION = "deduction"  # attendance deductions: reduce the gross pay (应发)
+    WITHHOLDING = "withholding"  # 代扣: social insurance, housing fund, income tax
     TIME_BANK = "time_bank"
     INFO = "info"
 
@@ -67,18 +68,27 @@ class LineItem(BaseModel):
     unit: str = ""  # "h", "day", "times", "CNY", "month" …
     rate: Decimal = Decimal(0)
     multiplier: Decimal = Decimal(1)
-    amount: Decimal = Decimal(0)  # deductions negative; time_bank/info 0
+    amount: Decimal = Decimal(0)  # deductions, withholdings negative; time_bank/info 0
     item: str = ""  # for per-item rules: the matched item (e.g. leave type name)
     trace: Trace
 
 
 class Totals(BaseModel):
+    """gross (应发合计) = earnings + deductions; net (实发) = gross + withholdings (扣款合计
+    of social insurance, housing fund and tax); deductions and withholdings are negative."""
+
     model_config = ConfigDict(frozen=True)
 
     earnings: Decimal = Decimal(0)
     deductions: Decimal = Decimal(0)  # negative or zero
     net: Decimal = Decimal(0)
     comp_hours: Decimal = Decimal(0)  # time_bank hours banked this month
+    gross: Decimal = Decimal(0)
+    withholdings: Decimal = Decimal(0)  # negative or zero
+
+
+# the money totals every export sums, in print order
+MONEY_TOTALS = ("earnings", "deductions", "gross", "withholdings", "net")
 
 
 class Balance(BaseModel):

@@ -103,7 +103,11 @@ def _merge_param(old: tuple[Parameter, Where] | None, new: Parameter,
     merged = base.model_copy(update={
         "values": {**base.values, **new.values},
         "label": new.label or base.label, "unit": new.unit or base.unit,
-        "reference": new.reference or base.reference})
+        "reference": new.reference or base.reference,
+        "until": new.until if "until" in new.model_fields_set else base.until})
+    if "kind" in new.model_fields_set and new.kind != base.kind:
+        raise where.at("kind").error(f"parameter kind {new.kind} differs from the parent's "
+                                     f"{base.kind}")
     return merged, where
 
 

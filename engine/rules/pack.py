@@ -32,14 +32,18 @@ from engine.rules.inputs import SP_TYPES, Extractor, Item, compile_source
 from engine.rules.lines import PackInfo
 from engine.rules.merge import Merged, Where
 from engine.rules.schema import Header, LedgerKey, Parameter, Rounding, RosterColumn
+from engine.rules.steps import compile_steps, steps_text
+from engine.rules.tables import misuse
 
-PERIOD_NAMES = ("calendar_days", "work_days", "holiday_days", "rest_days")
+PERIOD_NAMES = ("calendar_days", "work_days", "holiday_days", "rest_days", "month_number")
 # per employee, from the roster's hire_date/leave_date and the statutory calendar
 EMPLOYMENT_NAMES = ("days_employed", "workdays_employed", "full_month", "joined_in_month",
                     "left_in_month")
 DATE_COLUMNS = ("hire_date", "leave_date")
-RUNNING = ("earnings_so_far", "deductions_so_far")
-TOTALS = ("total_earnings", "total_deductions", "net_pay", "comp_hours")
+RUNNING = ("earnings_so_far", "deductions_so_far", "gross_so_far", "withholdings_so_far")
+TOTALS = ("total_earnings", "total_deductions", "net_pay", "comp_hours", "gross_pay",
+          "total_withholdings")
+MONEY = ("earning", "deduction", "withholding")
 ITEM_NAMES = ("item_count", "item_seconds", "item_days", "item_hours", "item_in_hours",
               "item_id", "item_day_hours")
 RULE_PARTS = ("when", "quantity", "rate", "multiplier", "amount", "floor", "cap")
@@ -90,6 +94,7 @@ class CompiledRule:
     zero_when_no_quantity: bool = False  # amount is quantity × rate × multiplier, no floor
     gate: str | None = None  # a name whose 0 means "no line" (skips the rule cheaply)
     fns: dict[str, Callable] = field(default_factory=dict)  # the formulas' closures
+    steps: tuple[tuple[str, Formula], ...] = ()  # named intermediate values, in order
 
 
 @dataclass(frozen=True)
@@ -171,6 +176,7 @@ class _Builder:
         self.m = merged
         self.kinds: dict[str, str] = {}  # name -> what defines it
         self.var_formulas: dict[str, Formula] = {}
+        self.tables = {n: p for n, (p, _) in merged.parameters.items() if p.kind == "table"}
 
     def declare(self, name: str, kind: str, where: Where) -> None:
         if name in self.kinds:
@@ -211,6 +217,8 @@ class _Builder:
             self.declare(name, "variable", where)
         for rule, where in self.m.rules:
             self.declare(rule.code, "rule", where.at("code"))
+            for step in rule.steps:
+                self.declare(step, "rule step", where.at("steps", step))
 
     def inputs(self) -> tuple[tuple[str, Extractor], ...]:
         out = []
@@ -223,6 +231,9 @@ class _Builder:
 
     def check_names(self, formula: Formula, where: Where, allowed: Callable[[str], str | None],
                     rule: str | None = None) -> None:
+        wrong = misuse(formula.tree, self.tables)
+        if wrong:
+            raise where.error(wrong, rule=rule)
         for name in sorted(formula.names):
             reason = allowed(name)
             if reason:
@@ -301,8 +312,8 @@ def _selector(rule, where: Where) -> Callable[[Item], bool] | None:
     return select
 
 
-def _formula_text(rule, formulas: dict[str, Formula]) -> str:
-    if rule.category in ("earning", "deduction") and "amount" not in formulas:
+def _formula_text(rule, formulas: dict[str, Formula], steps=()) -> str:
+    if rule.category in MONEY and "amount" not in formulas:
         head = "amount = quantity × rate × multiplier"
     elif "amount" in formulas:
         head = f"amount = {formulas['amount'].source}"
@@ -313,7 +324,7 @@ def _formula_text(rule, formulas: dict[str, Formula]) -> str:
     parts += [f"at least {formulas['floor'].source}"] if "floor" in formulas else []
     parts += [f"at most {formulas['cap'].source}"] if "cap" in formulas else []
     parts += [f"when {formulas['when'].source}"] if "when" in formulas else []
-    return "; ".join(parts)
+    return "; ".join(parts + steps_text(steps))
 
 
 def _gate(rule, formulas: dict[str, Formula]) -> str | None:
@@ -326,9 +337,9 @@ def _gate(rule, formulas: dict[str, Formula]) -> str | None:
 
 
 def _check_rule_shape(rule, where: Where) -> None:
-    money = rule.category in ("earning", "deduction")
+    money = rule.category in MONEY
     if money and rule.amount is None and rule.rate is None:
-        raise where.error("an earning or deduction needs 'amount' or 'rate'", rule=rule.code)
+        raise where.error(f"a {rule.category} line needs 'amount' or 'rate'", rule=rule.code)
     if not money and (rule.amount or rule.floor or rule.cap):
         raise where.error(f"a {rule.category} line has no amount: remove amount/floor/cap",
                           rule=rule.code)
@@ -354,7 +365,7 @@ def _rule_names(b: _Builder, rule, local: set[str],
             return f"{name!r} exists only in a rule with 'for_each'"
         if name in TOTALS:
             return f"{name!r} is only known to checks (after all rules)"
-        if kind == "rule" and name not in earlier:
+        if kind in ("rule", "rule step") and name not in earlier:
             loop = "itself" if name == rule.code else f"{name}, which comes later"
             return f"cycle between rules: {rule.code} uses {loop} (rules see earlier rules only)"
         return None
@@ -374,6 +385,7 @@ def _rule_formulas(b: _Builder, rule, where: Where, earlier: set[str]):
                 f"item value {name!r} hides the {b.kinds[name]} of that name", rule=rule.code)
     local = set(item_values) | (set(ITEM_NAMES) if rule.for_each else set())
     allowed = _rule_names(b, rule, local, earlier)
+    steps = compile_steps(b, rule, where, local, allowed)
     for part, formula in formulas.items():
         b.check_names(formula, where.at(part), allowed, rule.code)
     for name, table in item_values.items():
@@ -384,12 +396,13 @@ def _rule_formulas(b: _Builder, rule, where: Where, earlier: set[str]):
     if rule.for_each and "quantity" not in formulas:
         # the trace keeps the working day, which converts the item's days and hours
         used |= {"item_days", "item_hours", "item_day_hours"}
-    return formulas, item_values, b.closure(used)
+    used |= {n for name, f in steps for n in (name, *f.names)}
+    return formulas, item_values, steps, b.closure(used)
 
 
 def _rule(b: _Builder, rule, where: Where, earlier: set[str], header: Header) -> CompiledRule:
     _check_rule_shape(rule, where)
-    formulas, item_values, used = _rule_formulas(b, rule, where, earlier)
+    formulas, item_values, steps, used = _rule_formulas(b, rule, where, earlier)
     rounding = rule.rounding or header.rounding
     qround = rule.quantity_rounding
     return CompiledRule(
@@ -398,10 +411,10 @@ def _rule(b: _Builder, rule, where: Where, earlier: set[str], header: Header) ->
         select=_selector(rule, where), item_values=item_values,
         round_quantity=rounder(qround) if qround else None,
         round_amount=rounder(rounding), rounding_text=rounding.describe(),
-        formula_text=_formula_text(rule, formulas),
+        formula_text=_formula_text(rule, formulas, steps),
         trace_inputs=tuple(sorted(n for n in used if b.kinds.get(n) != "parameter")),
         trace_params=tuple(sorted(n for n in used if b.kinds.get(n) == "parameter")),
-        where=where, money=rule.category in ("earning", "deduction"),
+        where=where, money=rule.category in MONEY, steps=steps,
         fns={part: formula.fn for part, formula in formulas.items()},
         zero_when_no_quantity=not ({"amount", "floor"} & set(formulas)),
         gate=_gate(rule, formulas))
@@ -460,7 +473,7 @@ def build(merged: Merged, sha256: str, path: Path) -> Pack:
     rules, earlier = [], set()
     for rule, where in merged.rules:
         rules.append(_rule(b, rule, where, earlier, merged.header))
-        earlier.add(rule.code)
+        earlier.update((rule.code, *rule.steps))
     codes = {r.code for r in rules}
     checks = []
     for check, where in merged.checks:

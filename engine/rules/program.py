@@ -29,7 +29,7 @@ from engine.rules.formula import Formula, specialise
 from engine.rules.inputs import Facts, Item, reader, zeros
 from engine.rules.lines import Category, EmployeeResult, LineItem, ParamUse, Totals, Trace
 from engine.rules.pack import CompiledCheck, CompiledRule, Pack
-from engine.rules.params import resolve_all, resolve_day
+from engine.rules.params import resolve_all, resolve_day, resolve_tables
 
 ZERO, ONE, ZERO_FEN = Decimal(0), Decimal(1), Decimal("0.00")
 CONTEXT = decimal.Context(prec=28, rounding=decimal.ROUND_HALF_EVEN, Emax=10**6, Emin=-10**6,
@@ -75,17 +75,18 @@ def build(cls: type, values: dict[str, object]):
 class Sheet:
     """One employee's lines and sums while the rules run."""
 
-    __slots__ = ("userid", "lines", "earnings", "deductions", "comp")
+    __slots__ = ("userid", "lines", "earnings", "deductions", "withholdings", "comp")
 
     def __init__(self, userid: str) -> None:
         self.userid = userid
         self.lines: list[LineItem] = []
         # totals start at 0.00 so an employee without deductions prints "0.00"
-        self.earnings = self.deductions = ZERO_FEN
+        self.earnings = self.deductions = self.withholdings = ZERO_FEN
         self.comp = ZERO
 
 
 ITEMS = object()  # the gate of a per-item rule: the record has sp_items
+NEGATIVE = ("deduction", "withholding")  # printed negative; their formulas give a positive amount
 Env = dict[str, object]
 Step = Callable[[Env, Facts, Sheet], None]
 
@@ -94,22 +95,27 @@ class Program:
     """A pack for one period: base environment, variables, rule steps and checks."""
 
     def __init__(self, pack: Pack, period: Period) -> None:
+        day = resolve_day(period, pack.header.params_at)
         try:
-            uses = resolve_all(pack.parameters, resolve_day(period, pack.header.params_at))
+            uses = resolve_all(pack.parameters, day)
         except RulePackError as exc:
             raise RulePackError(exc.reason, path=pack.info.path) from exc
         fixed: dict[str, object] = {n: u.value for n, u in uses.items()}
+        fixed.update(resolve_tables(pack.parameters, day))
         kinds = period.day_kinds()
         fixed.update(calendar_days=Decimal(period.calendar_days),
                      work_days=Decimal(period.work_days), holiday_days=Decimal(period.holidays),
-                     rest_days=Decimal(period.calendar_days - period.work_days - period.holidays))
+                     rest_days=Decimal(period.calendar_days - period.work_days - period.holidays),
+                     month_number=Decimal(period.first_day.month))
         self.period = period
         # 1 for a working day (shifted working weekends included), by day of the month
         self.workday_flags = tuple(int(k is DayKind.WORK) for k in kinds.values())
         self.pack = pack
         self.base: Env = dict(fixed)
         self.base.update({code: ZERO for code in pack.codes})
-        self.base.update(earnings_so_far=ZERO, deductions_so_far=ZERO)
+        self.base.update(earnings_so_far=ZERO, deductions_so_far=ZERO, gross_so_far=ZERO,
+                         withholdings_so_far=ZERO)
+        self.base.update({name: ZERO for rule in pack.rules for name, _ in rule.steps})
         self.base.update(zeros(pack.inputs))
         self.roster = [(n, f"has_{n}", c.required, to_decimal(c.default),
                         {k.strip().casefold(): to_decimal(v) for k, v in c.choices.items()})
@@ -212,6 +218,7 @@ class _Parts:
         self.when = _special(get("when"), fixed)
         self.item_values = {name: {key: specialise(f, fixed, CONTEXT) for key, f in t.items()}
                             for name, t in rule.item_values.items()}
+        self.steps = tuple((name, specialise(f, fixed, CONTEXT)) for name, f in rule.steps)
         self.params = params
 
 
@@ -258,7 +265,7 @@ def _liner(rule: CompiledRule, p: _Parts):
     """The function making one line: ``(line, signed amount, value)`` or ``None``."""
     money = _money(p, rule) if rule.money else None
     omit, skip_zero = rule.omit_zero, rule.omit_zero and rule.zero_when_no_quantity
-    round_qty, deduction = rule.round_quantity, rule.category == "deduction"
+    round_qty, deduction = rule.round_quantity, rule.category in NEGATIVE
     inputs, params, code, text = _picker(rule.trace_inputs), p.params, rule.code, rule.formula_text
     rounding = rule.rounding_text if money else ""
     category, label, label_en, unit = (_CATEGORY[rule.category], rule.label, rule.label_en,
@@ -320,9 +327,14 @@ def _book(category: str, sheet: Sheet, env: Env, line: LineItem, signed: Decimal
     if category == "earning":
         sheet.earnings += signed
         env["earnings_so_far"] += signed
+        env["gross_so_far"] += signed
     elif category == "deduction":
         sheet.deductions += signed
         env["deductions_so_far"] -= signed
+        env["gross_so_far"] += signed
+    elif category == "withholding":
+        sheet.withholdings += signed
+        env["withholdings_so_far"] -= signed
     elif category == "time_bank":
         sheet.comp += line.quantity
 
@@ -340,7 +352,7 @@ def _plain(rule: CompiledRule, p: _Parts) -> Step:
     category, label, label_en, unit = (_CATEGORY[rule.category], rule.label, rule.label_en,
                                        rule.unit)
     earning, deduction = rule.category == "earning", rule.category == "deduction"
-    banked = rule.category == "time_bank"
+    banked, negative = rule.category == "time_bank", rule.category in NEGATIVE
     qty_fn, rate_fn, mult_fn, when = p.quantity, p.rate, p.mult, p.when
     qty_value = ONE if p.quantity_value is None else p.quantity_value
     rate_value, mult_value = p.rate_value, p.mult_value
@@ -367,7 +379,7 @@ def _plain(rule: CompiledRule, p: _Parts) -> Step:
         trace = build_all(Trace, {
             "rule": code, "formula": text, "inputs": inputs(env),
             "parameters": params, "unrounded": raw, "rounding": rounding, "notes": ()})
-        signed = -amount if deduction else amount
+        signed = -amount if negative else amount
         sheet.lines.append(build_all(LineItem, {
             "userid": sheet.userid, "code": code, "category": category, "label": label,
             "label_en": label_en, "quantity": qty, "unit": unit, "rate": rate,
@@ -375,9 +387,14 @@ def _plain(rule: CompiledRule, p: _Parts) -> Step:
         if earning:
             sheet.earnings += signed
             env["earnings_so_far"] += signed
+            env["gross_so_far"] += signed
         elif deduction:
             sheet.deductions += signed
             env["deductions_so_far"] -= signed
+            env["gross_so_far"] += signed
+        elif negative:
+            sheet.withholdings += signed
+            env["withholdings_so_far"] -= signed
         elif banked:
             sheet.comp += qty
         env[code] = amount if money else qty
@@ -387,13 +404,17 @@ def _plain(rule: CompiledRule, p: _Parts) -> Step:
 def _step(rule: CompiledRule, fixed: Mapping[str, object], params: dict[str, ParamUse]) -> Step:
     """The rule as one function of (environment, facts, sheet); its gate is tested before."""
     p = _Parts(rule, fixed, params)
-    if rule.select is None and p.amount is None and p.floor is None and p.cap is None:
+    if (rule.select is None and p.amount is None and p.floor is None and p.cap is None
+            and not p.steps):
         return _plain(rule, p)
     make, code, when, category = _liner(rule, p), rule.code, p.when, rule.category
+    steps = p.steps
     if rule.select is None:
         def single(env: Env, facts: Facts, sheet: Sheet) -> None:
             if when is not None and not when(env):
                 return  # the code keeps its base value 0
+            for name, fn in steps:
+                env[name] = guard(fn(env))
             made = make(env, sheet.userid, None)
             if made is not None:
                 _book(category, sheet, env, made[0], made[1])
@@ -415,6 +436,8 @@ def _step(rule: CompiledRule, fixed: Mapping[str, object], params: dict[str, Par
                 env[name] = guard(fn(env))
             if when is not None and not when(env):
                 continue
+            for name, fn in steps:
+                env[name] = guard(fn(env))
             line, signed, value = make(env, sheet.userid, item)
             # booked at once: the next item's cap sees this item's deduction, as the next
             # rule's would (two leave items of one rule must not share one allowance)

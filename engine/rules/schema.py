@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from engine.money import ROUNDING_MODES, to_decimal
+from engine.rules.tables import parse_bands
 
 IDENT = r"^[A-Za-z][A-Za-z0-9_]*$"
 MAX_DIGITS = 28      # significant digits of a number in a pack (Decimal's default precision)
@@ -67,7 +68,16 @@ def _rounding_mode(value: object) -> str:
     return str(value)
 
 
+def _param_value(value: object) -> object:
+    """A number (checked here, where its line is known), a band list or a mode name
+    (checked against the parameter's kind by ``Parameter``)."""
+    if isinstance(value, list) or (isinstance(value, str) and value.strip().isidentifier()):
+        return value  # a band list or a mode name
+    return _exact_number(value)
+
+
 Number = Annotated[str, BeforeValidator(_exact_number)]
+ParamValue = Annotated[Any, BeforeValidator(_param_value)]
 FormulaText = Annotated[str, BeforeValidator(_formula_text)]
 Mode = Annotated[str, BeforeValidator(_rounding_mode)]
 Ident = Annotated[str, Field(pattern=IDENT)]
@@ -102,10 +112,34 @@ class Header(Strict):
 
 
 class Parameter(Strict):
+    """A dated value: a number (default), a table of bands (``kind: table``, each value a
+    list of ``{upto, rate, quick}``, optionally ending at ``until``) or a rounding mode
+    (``kind: rounding_mode``, each value a mode name); see ``engine.rules.tables``."""
+
     label: str = ""
     unit: str = ""
     reference: str = ""
-    values: dict[date, Number] = Field(min_length=1)
+    kind: Literal["number", "table", "rounding_mode"] = "number"
+    until: date | None = None  # tables only: no band lookup after this day
+    values: dict[date, ParamValue] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _values_fit(self) -> "Parameter":
+        if self.until is not None and self.kind != "table":
+            raise ValueError("'until' is for table parameters only")
+        for day, value in self.values.items():
+            try:
+                if self.kind == "table":
+                    parse_bands(value)
+                elif self.kind == "rounding_mode":
+                    _rounding_mode(value)
+                elif not isinstance(value, str):
+                    raise ValueError("a number parameter takes numbers (kind: table for bands)")
+                else:
+                    _exact_number(value)
+            except ValueError as exc:
+                raise ValueError(f"value of {day.isoformat()}: {exc}") from None
+        return self
 
 
 class RosterColumn(Strict):
@@ -161,7 +195,9 @@ class Rule(Strict):
     code: Annotated[str, Field(pattern=CODE)]
     label: str = Field(min_length=1)
     label_en: str = ""
-    category: Literal["earning", "deduction", "time_bank", "info"]
+    category: Literal["earning", "deduction", "withholding", "time_bank", "info"]
+    # named intermediate values, evaluated in order before the line (traced on it)
+    steps: dict[Ident, FormulaText] = Field(default_factory=dict)
     after: str | None = None  # only in an extending pack: place a new rule after this code
     when: FormulaText | None = None
     for_each: ForEach | None = None

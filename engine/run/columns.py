@@ -21,7 +21,7 @@ from engine.rules.lines import Category, PayrollResult
 
 DISPLAY_PLACES = 4  # quantities, rates and multipliers in the CSV files and the XLSX
 _STEP = Decimal(1).scaleb(-DISPLAY_PLACES)
-MONEY = (Category.EARNING.value, Category.DEDUCTION.value)
+MONEY = (Category.EARNING.value, Category.DEDUCTION.value, Category.WITHHOLDING.value)
 PER_ITEM_UNITS = ("day", "h")  # a per-leave rule without a unit counts each item in its own
 
 
@@ -44,9 +44,11 @@ FIXED: tuple[Column, ...] = (
     Column("paid", "field", "已发放", "Paid", description="true when the employee has a payslip (status ok), false when held"),
     Column("department", "field", "部门", "Department", description="first WeCom department path, else the roster's"),
     Column("cost_centre", "field", "成本中心", "Cost centre", description="the roster's cost_centre column"),
-    Column("earnings", "amount", "应发合计", "Earnings", "CNY", description="sum of the earning lines"),
+    Column("earnings", "amount", "应发项目合计", "Earnings", "CNY", description="sum of the earning lines"),
     Column("deductions", "amount", "扣减合计", "Deductions", "CNY", description="sum of the deduction lines (negative)"),
-    Column("net", "amount", "实发", "Net", "CNY", description="earnings + deductions"),
+    Column("gross", "amount", "应发合计", "Gross pay", "CNY", description="earnings + deductions"),
+    Column("withholdings", "amount", "代扣合计", "Withholdings", "CNY", description="sum of the withholding lines: social insurance, housing fund, income tax (negative)"),
+    Column("net", "amount", "实发", "Net", "CNY", description="gross + withholdings"),
     Column("comp_hours", "quantity", "调休时长", "Comp time banked", "h", description="comp time banked this month"),
     Column("problems", "field", "问题数", "Problems", description="number of problems of the employee (results/problems.csv)"),
 )

@@ -15,9 +15,9 @@ from typing import Iterable, Sequence
 
 import pandas as pd
 
-from engine.rules.lines import EmployeeResult
+from engine.rules.lines import MONEY_TOTALS, EmployeeResult
 
-MONEY_TOTALS = ("earnings", "deductions", "net")
+
 GROUPS = ("department", "cost_centre")
 
 
@@ -44,8 +44,8 @@ def with_decimals(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 def employee_totals(employees: Sequence[EmployeeResult], department) -> pd.DataFrame:
     """One row per employee: userid, department, cost centre and the money totals."""
     rows = [{"userid": e.userid, "department": department(e) or "—",
-             "cost_centre": cost_centre(e) or "—", "earnings": e.totals.earnings,
-             "deductions": e.totals.deductions, "net": e.totals.net}
+             "cost_centre": cost_centre(e) or "—",
+             **{k: getattr(e.totals, k) for k in MONEY_TOTALS}}
             for e in employees]
     frame = pd.DataFrame(rows, columns=["userid", *GROUPS, *MONEY_TOTALS])
     for column in MONEY_TOTALS:

@@ -72,6 +72,8 @@ class EmployeeRow(BaseModel):
     cost_centre: str = Field(description="The roster's cost_centre column")
     earnings: DecimalText
     deductions: DecimalText
+    gross: DecimalText
+    withholdings: DecimalText
     net: DecimalText
     comp_hours: DecimalText
     problems: CountText
@@ -82,6 +84,8 @@ class SummaryTotals(BaseModel):
 
     earnings: DecimalText
     deductions: DecimalText
+    gross: DecimalText = Field(description="earnings + deductions (应发合计)")
+    withholdings: DecimalText = Field(description="social insurance, housing fund, tax (negative)")
     net: DecimalText
 
 
@@ -113,6 +117,8 @@ class GroupTotals(BaseModel):
     employees: int = Field(ge=0)
     earnings: DecimalText
     deductions: DecimalText
+    gross: DecimalText
+    withholdings: DecimalText
     net: DecimalText
 
 

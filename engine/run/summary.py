@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict
 from engine.errors import ConfigError, RenderError
 from engine.money import fmt_money
 from engine.problems import Problem
-from engine.rules.lines import Category, EmployeeResult, PayrollResult
+from engine.rules.lines import MONEY_TOTALS, Category, EmployeeResult, PayrollResult
 from engine.run import tables
 from engine.run.folder import RESULTS, atomic_write
 from engine.run.hold import is_paid
@@ -39,7 +39,7 @@ BAR_WIDTH = 300  # SVG user units of the longest bar
 _HOUR = Decimal(3600)
 _OT_KINDS = (("workday", "workday_over_sec"), ("restday", "restdays_over_sec"),
              ("holiday", "holidays_over_sec"))
-_MONEY = (Category.EARNING, Category.DEDUCTION)
+_MONEY = (Category.EARNING, Category.DEDUCTION, Category.WITHHOLDING)
 
 
 class Row(BaseModel):
@@ -127,7 +127,7 @@ def _group_rows(groups: dict[str, Any]) -> tuple[Row, ...]:
     """Per department or cost centre: headcount, earnings, deductions, net (the pandas
     group totals of ``summary.json``)."""
     return tuple(Row(label=name, cells=(str(g.employees), *(fmt_money(Decimal(getattr(g, k)))
-                                                          for k in ("earnings", "deductions", "net"))))
+                                                          for k in MONEY_TOTALS)))
                  for name, g in groups.items())
 
 
@@ -185,7 +185,7 @@ def build_view(result: PayrollResult, problems: Sequence[Problem], summary: dict
         pack=f"{data.pack.name} {data.pack.version}".strip(), pack_sha256=data.pack.sha256,
         employees=str(data.employees),
         totals=tuple(Row(label=k, cells=(fmt_money(data.total(k)),))
-                     for k in ("earnings", "deductions", "net")),
+                     for k in MONEY_TOTALS),
         by_status=tuple(Row(label=k.value, cells=(str(v),)) for k, v in data.by_status.items()),
         by_category=tuple(Row(label=c.value, cells=(fmt_money(Decimal(data.by_category[c])),))
                           for c in Category if c in data.by_category and c in _MONEY),

@@ -12,7 +12,8 @@ from decimal import Decimal
 from typing import Any, Iterable, Sequence
 
 from engine.problems import Problem
-from engine.rules.lines import Category, EmployeeResult, LineItem, PayrollResult, Status
+from engine.rules.lines import (MONEY_TOTALS, Category, EmployeeResult, LineItem, PayrollResult,
+                                Status)
 from engine.run import columns
 
 LINE_COLUMNS = ("userid", "code", "category", "label", "label_en", "item", "quantity", "unit",
@@ -120,6 +121,7 @@ def employee_rows(result: PayrollResult, pack=None) -> list[dict[str, str]]:
             "paid": "true" if emp.status is Status.OK else "false",
             "department": department(emp), "cost_centre": emp.roster.get("cost_centre", ""),
             "earnings": dec(emp.totals.earnings), "deductions": dec(emp.totals.deductions),
+            "gross": dec(emp.totals.gross), "withholdings": dec(emp.totals.withholdings),
             "net": dec(emp.totals.net), "comp_hours": dec(columns.shown(emp.totals.comp_hours)),
             "problems": str(len(emp.problems)),
         }
@@ -141,7 +143,7 @@ def problem_rows(problems: Iterable[Problem]) -> list[dict[str, str]]:
 
 
 def _money_totals(employees: Iterable[EmployeeResult]) -> dict[str, Decimal]:
-    totals = {"earnings": Decimal(0), "deductions": Decimal(0), "net": Decimal(0)}
+    totals = {k: Decimal(0) for k in MONEY_TOTALS}
     for emp in employees:
         for key in totals:
             totals[key] += getattr(emp.totals, key)

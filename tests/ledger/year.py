@@ -6,7 +6,8 @@ overtime WeCom reports as time off (workday and rest day), used by leave of a ty
 flagged ``is_newovertime`` (hour-unit items in hours, day-unit items × 8 h), kept in
 lots by month, expiring 6 months after the month banked (lot O expires at the start of
 month M when O + 6 < M) and paid out in full when the employee leaves; year-to-date
-figures add the month's earnings and count the months paid, from 0 each January.
+figures add the month's gross pay (earnings less attendance deductions: the 收入 of the
+income tax) and count the months paid, from 0 each January.
 """
 
 from __future__ import annotations
@@ -137,7 +138,7 @@ def oracle_month(people: dict[str, Person], month: str, run_dir: Path,
         person = people.setdefault(userid, Person())
         if emp["status"] != "ok":
             continue
-        person.ytd_income += Decimal(emp["earnings"])
+        person.ytd_income += Decimal(emp["earnings"]) + Decimal(emp["deductions"])
         person.ytd_months += 1
         banked, used = comp.get(userid, (ZERO, ZERO))
         expired = sum((v for o, v in person.lots.items()

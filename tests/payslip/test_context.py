@@ -66,7 +66,7 @@ def test_english_labels_and_line_labels():
 
 def test_totals_that_do_not_add_up_are_refused():
     bad = zhangsan(totals=Totals(earnings=Decimal("14625.00"), deductions=Decimal("-401.67"),
-                                 net=Decimal("14223.34")))
+                                 gross=Decimal("14223.33"), net=Decimal("14223.34")))
     with pytest.raises(RenderError, match="net"):
         build_view(bad, context(), ZH)
 

@@ -10,7 +10,8 @@ from engine.rules.cases import run_cases
 from engine.rules.loader import load_pack
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
-SHIPPED = [RULES / "cn-default.yaml", *sorted((RULES / "examples").glob("*.yaml"))]
+SHIPPED = [RULES / "cn-default.yaml", RULES / "cn-payroll.yaml",
+           *sorted((RULES / "examples").glob("*.yaml"))]
 SHIPPED = [p for p in SHIPPED if not p.name.endswith(".cases.yaml")]
 
 
@@ -27,6 +28,17 @@ def test_cn_default_cases_cover_every_rule_and_check():
     for code in (*pack.codes, *(c.code for c in pack.checks)):
         if code.startswith("ALLOW_"):
             continue  # zero-allowance lines are covered by examples/company-sh
+        assert code in text, f"no case mentions {code}"
+
+
+def test_cn_payroll_cases_cover_every_rule_and_check_it_adds():
+    base = load_pack(RULES / "cn-default.yaml")
+    pack = load_pack(RULES / "cn-payroll.yaml")
+    text = (RULES / "cn-payroll.cases.yaml").read_text("utf-8")
+    known = {*base.codes, *(c.code for c in base.checks)}
+    added = [c for c in (*pack.codes, *(c.code for c in pack.checks)) if c not in known]
+    assert len(added) >= 11
+    for code in added:
         assert code in text, f"no case mentions {code}"
 
 

@@ -101,8 +101,10 @@ def test_build_equals_validated_models():
     assert line == LineItem(**values)
     assert line.model_dump_json() == LineItem(**values).model_dump_json()
     assert build(Totals, {"earnings": Decimal(1), "deductions": Decimal(0), "net": Decimal(1),
-                          "comp_hours": Decimal(0)}) == Totals(earnings=Decimal(1),
-                                                               net=Decimal(1))
+                          "comp_hours": Decimal(0), "gross": Decimal(1),
+                          "withholdings": Decimal(0)}) == Totals(earnings=Decimal(1),
+                                                                 net=Decimal(1),
+                                                                 gross=Decimal(1))
 
 
 def test_messages_fill_placeholders_and_employee_notes_stay_plain(tmp_path):

@@ -36,8 +36,10 @@ def line(userid: str, code: str, category: Category, label: str, *, quantity: st
 def totals(lines: tuple[LineItem, ...]) -> Totals:
     earn = sum((x.amount for x in lines if x.category is Category.EARNING), D(0))
     ded = sum((x.amount for x in lines if x.category is Category.DEDUCTION), D(0))
+    held = sum((x.amount for x in lines if x.category is Category.WITHHOLDING), D(0))
     comp = sum((x.quantity for x in lines if x.category is Category.TIME_BANK), D(0))
-    return Totals(earnings=earn, deductions=ded, net=earn + ded, comp_hours=comp)
+    return Totals(earnings=earn, deductions=ded, gross=earn + ded, withholdings=held,
+                  net=earn + ded + held, comp_hours=comp)
 
 
 def record(userid: str, name: str, dept: str, workday: int = 0, restday: int = 0,

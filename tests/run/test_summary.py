@@ -52,13 +52,14 @@ def expected_sums(run_dir: Path):
     dept = {r["userid"]: r["department"] for r in csv_rows(run_dir / "results/employees.csv")}
     by_code: dict[str, Decimal] = defaultdict(Decimal)
     by_cat: dict[str, Decimal] = defaultdict(Decimal)
-    by_dept: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 2)
+    by_dept: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 3)
+    kinds = ("earning", "deduction", "withholding")
     for r in lines:
         amount = Decimal(r["amount"])
         by_code[r["code"]] += amount
         by_cat[r["category"]] += amount
-        if r["category"] in ("earning", "deduction"):
-            by_dept[dept[r["userid"]]][r["category"] == "deduction"] += amount
+        if r["category"] in kinds:
+            by_dept[dept[r["userid"]]][kinds.index(r["category"])] += amount
     return lines, by_code, by_cat, by_dept
 
 
@@ -72,15 +73,18 @@ def test_pdf_numbers_equal_line_item_sums_to_the_fen(written):
     run_dir, paths, *_ = written
     text = pdf_text(paths[1])
     lines, by_code, by_cat, by_dept = expected_sums(run_dir)
-    money_codes = {r["code"] for r in lines if r["category"] in ("earning", "deduction")}
+    money_codes = {r["code"] for r in lines
+                   if r["category"] in ("earning", "deduction", "withholding")}
     for code in money_codes:
         assert re.search(rf"^ ?{code} .* {re.escape(money(by_code[code]))}$", text, re.M), code
-    earn, ded = by_cat["earning"], by_cat["deduction"]
+    earn, ded, held = by_cat["earning"], by_cat["deduction"], by_cat["withholding"]
     assert re.search(rf"Earnings {re.escape(money(earn))}$", text, re.M)
     assert re.search(rf"Deductions {re.escape(money(ded))}$", text, re.M)
-    assert re.search(rf"实发合计 Net pay {re.escape(money(earn + ded))}$", text, re.M)
-    for dept, (e, d) in by_dept.items():
-        row = " ".join(money(v) for v in (e, d, e + d))
+    assert re.search(rf"Gross pay {re.escape(money(earn + ded))}$", text, re.M)
+    assert re.search(rf"Withholdings {re.escape(money(held))}$", text, re.M)
+    assert re.search(rf"实发合计 Net pay {re.escape(money(earn + ded + held))}$", text, re.M)
+    for dept, (e, d, w) in by_dept.items():
+        row = " ".join(money(v) for v in (e, d, e + d, w, e + d + w))
         assert re.search(rf"^ ?{re.escape(dept)} \d+ {re.escape(row)}$", text, re.M), dept
 
 
