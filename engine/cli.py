@@ -50,6 +50,7 @@ QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress output.")
 WorkersOpt = typer.Option(None, "--workers", help="PDF worker processes (default: all cores).")
 ExecutorOpt = typer.Option(None, "--executor", help="Where payslips are rendered: local, local:N (worker processes here; default) or dask://HOST:PORT (a Dask scheduler).")
 LangOpt = typer.Option("zh", "--lang", help="Payslip language: zh or en.")
+BankMapOpt = typer.Option(None, "--bank-map", help="Column map of the bank file: generic (default), cmb, or a map YAML file ([payroll] bank_map).")
 IncompleteOpt = typer.Option(False, "--allow-incomplete", help="Accept a month that has not ended yet (WeCom reports only closed days).")
 
 
@@ -142,6 +143,7 @@ def demo(
     workers: Optional[int] = WorkersOpt,
     executor: Optional[str] = ExecutorOpt,
     lang: str = LangOpt,
+    bank_map: Optional[str] = BankMapOpt,
     quiet: bool = QuietOpt,
 ) -> None:
     """Run a whole month against a local WeCom simulator: fetch, compute, payslips, run folder."""
@@ -154,7 +156,7 @@ def demo(
         spec = parse_executor(executor, workers)
         outcome = demo_month(out_dir, employees=employees, month=period,
                              seed=seed, chaos=chaos, lang=lang, executor=spec,
-                             progress=for_terminal(quiet))
+                             progress=for_terminal(quiet), bank_map=bank_map)
     except PayrollError as exc:
         _fail(exc)
     _finish(outcome, allow_errors=True)
@@ -180,6 +182,8 @@ def run(
     opening: Optional[Path] = typer.Option(None, "--opening", dir_okay=False, help="Opening balances CSV/XLSX (userid, key, value) for the first month of a chain."),
     snapshot_from: Optional[Path] = typer.Option(None, "--snapshot-from", file_okay=False, help="Reuse this run's WeCom snapshot instead of fetching (a rerun that fixes the roster or pack)."),
     payslips: bool = typer.Option(True, "--payslips/--no-payslips", help="--no-payslips: a trial run (试算) with every result and the ledger but no PDFs."),
+    bank_map: Optional[str] = BankMapOpt,
+    iit_version: Optional[str] = typer.Option(None, "--iit-version", help="Version of the tax sheet's column map (templates/exports/iit-wages.yaml; default: its current one; [payroll] iit_version)."),
     quiet: bool = QuietOpt,
 ) -> None:
     """Fetch the month from WeCom (WECOM_API_BASE), compute it and write the run folder.
@@ -192,7 +196,8 @@ def run(
         spec = parse_executor(executor, workers)
         found = company_commands.folder_defaults(
             month, roster=roster, rules=rules, out_dir=out_dir, config=config,
-            company=company, lang=lang, templates=templates)
+            company=company, lang=lang, templates=templates, bank_map=bank_map,
+            iit_version=iit_version)
         company_commands.say_folder(found)
         # a reused snapshot holds a finished fetch: no month-ended check for it
         period, settings = _closed_month(month, allow_incomplete or snapshot_from is not None,
@@ -204,7 +209,8 @@ def run(
                             names=found["names"],
                             encrypt_with=encrypt_with, executor=spec, lang=found["lang"],
                             progress=for_terminal(quiet), previous=previous, opening=opening,
-                            snapshot_from=snapshot_from, payslips=payslips)
+                            snapshot_from=snapshot_from, payslips=payslips,
+                            bank_map=found["bank_map"], iit_version=found["iit_version"])
     except PayrollError as exc:
         _fail(exc)
     _finish(outcome, allow_errors)

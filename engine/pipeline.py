@@ -16,6 +16,8 @@ from typing import Any, Callable, Iterator, Sequence
 
 from engine.errors import ConfigError, RulePackError
 from engine.executor import Executor, ExecutorSpec, open_executor, render_all
+from engine.exports.maps import bank_map_path, load_bank_map, load_iit_map
+from engine.exports.stage import build_exports, copy_bank_map, created_stamp, write_exports
 from engine.payslip.context import DEFAULT_TEMPLATES, PayslipContext
 from engine.payslip.fonts import font_files
 from engine.payslip.identity import KEPT as KEPT_COMPANY
@@ -138,9 +140,12 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
                 extra_problems: Sequence[Problem] = (), progress: Progress | None = None,
                 pool: Executor | None = None,
                 extra_manifest: dict[str, Any] | None = None, previous: Path | None = None,
-                opening: Path | None = None, payslips: bool = True) -> RunOutcome:
-    """Everything after the fetch: ledger opening, compute, ledger closing, results,
-    payslips (unless ``payslips`` is false: a trial run), manifest.
+                opening: Path | None = None, payslips: bool = True,
+                bank_map: str | Path | None = None, iit_version: str | None = None
+                ) -> RunOutcome:
+    """Everything after the fetch: ledger opening, compute, ledger closing, payslips
+    (unless ``payslips`` is false: a trial run), exports (tax sheet, bank files with the
+    map ``bank_map``, contributions), results, manifest.
 
     Roster, pack and the ledger's opening (the previous run's closing or an import) are
     copied into ``inputs/`` first and read back from there, so the run is computed from
@@ -149,6 +154,7 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
     progress = progress or Silent()
     period = snapshot.period
     copies = copy_inputs(run_dir, roster_path, pack)
+    bank_map_copy = copy_bank_map(run_dir, bank_map)
     roster, roster_problems, pack = load_inputs(run_dir, copies)
     source = chain.ledger_source(run_dir, period.month, previous=previous, opening=opening)
     run_id = run_id_for(period.month, snapshot.sha256, sha256_file(run_dir / copies["roster"]),
@@ -171,13 +177,18 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
     problems.extend(render_problems)
     month = month.held(render_problems)  # no payslip made: not paid, balances unchanged
     result = month.result
-    progress.note("writing results, finance summary and manifest")
+    progress.note("writing exports, results, finance summary and manifest")
+    exported = build_exports(result, bank_map=bank_map_copy, iit_version=iit_version,
+                             company=identity.name,
+                             created=created_stamp(period.last_day.isoformat()))
+    problems.extend(exported.problems)
+    write_exports(run_dir, exported)
     summary = write_results(run_dir, result, problems, run_id, period, pack)
     if month.ledger is not None:
         write_ledger(run_dir, month.ledger)
     write_summary(run_dir, result, problems, summary, identity.name)
     extra: dict[str, Any] = {"roster": roster_facts(roster), "names": names,
-                             **(extra_manifest or {})}
+                             "exports": exported.facts, **(extra_manifest or {})}
     if month.ledger is not None:
         extra["ledger"] = source
     if not payslips:
@@ -241,7 +252,8 @@ def run_month(month: str | Period, roster_path: Path, rules_path: Path, run_dir:
               progress: Progress | None = None, on_prepared: Callable[[Path], None] | None = None,
               extra_manifest: dict[str, Any] | None = None, previous: Path | None = None,
               opening: Path | None = None, snapshot_from: Path | None = None,
-              payslips: bool = True) -> RunOutcome:
+              payslips: bool = True, bank_map: str | Path | None = None,
+              iit_version: str | None = None) -> RunOutcome:
     """The whole month against the WeCom API named by the settings (``payroll run``).
 
     ``executor`` picks where payslips are rendered: ``local`` / ``local:N`` (default,
@@ -260,6 +272,9 @@ def run_month(month: str | Period, roster_path: Path, rules_path: Path, run_dir:
     # every check that can fail before the fetch runs before it: nothing is written yet
     pack = load_pack(rules_path)
     preflight(pack, period)
+    # a bad map or tax-sheet version stops the run before the fetch
+    load_bank_map(bank_map_path(bank_map))
+    load_iit_map().version(iit_version)
     previous = chain_start(pack, period.month, run_dir, previous, opening)
     # read again from its copy by compute_run; an unusable roster stops the run here
     roster, _problems = load_roster(roster_path, amounts=number_columns(pack))
@@ -285,7 +300,8 @@ def run_month(month: str | Period, roster_path: Path, rules_path: Path, run_dir:
                                template_dir=template_dir, encrypt_with=encrypt_with, logo=logo,
                                names=names,
                                progress=progress, pool=pool, extra_manifest=extra_manifest,
-                               previous=previous, opening=opening, payslips=payslips)
+                               previous=previous, opening=opening, payslips=payslips,
+                               bank_map=bank_map, iit_version=iit_version)
 
 
 def _config_from_environment() -> Path | None:
@@ -323,7 +339,8 @@ def _demo_date(period: Period) -> str:
 def demo_month(run_dir: Path, *, employees: int = 60, month: str | Period, seed: int = 1,
                chaos: bool = False, workers: int | None = None, lang: str = "zh",
                executor: "str | ExecutorSpec | None" = None, window_seconds: float = 60.0,
-               progress: Progress | None = None) -> RunOutcome:
+               progress: Progress | None = None,
+               bank_map: str | Path | None = None) -> RunOutcome:
     """``payroll demo``: start the simulator, then run the month exactly as ``run_month``.
 
     ``window_seconds`` is the simulator's rate window (WeCom's: 60 s; benchmarks shorten
@@ -352,7 +369,8 @@ def demo_month(run_dir: Path, *, employees: int = 60, month: str | Period, seed:
                                  api_base=sim.url, retry_initial_seconds=0.05)
         return run_month(period, roster_path, default_pack(), run_dir, settings=settings,
                          company=DEFAULT_COMPANY, workers=workers, lang=lang, executor=executor,
-                         progress=progress, on_prepared=mark, extra_manifest={"demo": demo})
+                         progress=progress, on_prepared=mark, extra_manifest={"demo": demo},
+                         bank_map=bank_map)
 
 
 def default_pack() -> Path:

@@ -73,7 +73,8 @@ def doctor(
 def folder_defaults(month: str, *, roster: Path | None = None, rules: Path | None = None,
                     out_dir: Path | None = None, config: Path | None = None,
                     company: str | None = None, lang: str | None = None,
-                    templates: Path | None = None, optional_roster: bool = False) -> dict:
+                    templates: Path | None = None, optional_roster: bool = False,
+                    bank_map: str | None = None, iit_version: str | None = None) -> dict:
     """Fill what the command line left out from the company folder around the current
     directory; without a folder, ``--out`` (and ``--roster`` unless optional) is required."""
     from engine.company import find_folder
@@ -87,7 +88,8 @@ def folder_defaults(month: str, *, roster: Path | None = None, rules: Path | Non
                               "folder made by `payroll init`)")
         return {"roster": roster, "rules": rules, "out_dir": out_dir, "config": config,
                 "company": company, "lang": lang or "zh", "templates": templates, "logo": None,
-                "names": "wecom", "folder": None}
+                "names": "wecom", "folder": None, "bank_map": bank_map,
+                "iit_version": iit_version}
     if roster is None and not folder.roster.is_file():
         raise ConfigError(f"{folder.roster}: roster not found (set [payroll] roster in "
                           f"{folder.config_path})")
@@ -95,7 +97,9 @@ def folder_defaults(month: str, *, roster: Path | None = None, rules: Path | Non
             "out_dir": out_dir or folder.run_dir(month), "config": config or folder.config_path,
             "company": company or folder.company.name, "lang": lang or folder.payroll.lang,
             "templates": templates or folder.templates, "logo": folder.company.logo or None,
-            "names": folder.payroll.names, "folder": folder}
+            "names": folder.payroll.names, "folder": folder,
+            "bank_map": bank_map or folder.bank_map,
+            "iit_version": iit_version or folder.payroll.iit_version or None}
 
 
 def say_folder(values: dict) -> None:

@@ -40,6 +40,8 @@ class PayrollSection(_Strict):
     templates: str = ""  # a folder with the company's own payslip templates
     lang: str = "zh"
     names: str = "wecom"  # the name a payslip prints: WeCom's, or the roster's
+    bank_map: str = ""  # the bank file's column map: a built-in name (generic, cmb) or a file
+    iit_version: str = ""  # the tax sheet's template version (default: the map's current one)
 
     @field_validator("names")
     @classmethod
@@ -83,6 +85,16 @@ class CompanyFolder(BaseModel):
     @property
     def roster(self) -> Path:
         return self.root / self.payroll.roster
+
+    @property
+    def bank_map(self) -> str | Path | None:
+        """A built-in map's name as it is, a file relative to the folder."""
+        from engine.exports.maps import BANK_MAPS
+
+        name = self.payroll.bank_map
+        if not name or name in BANK_MAPS:
+            return name or None
+        return self.root / name
 
     @property
     def templates(self) -> Path | None:

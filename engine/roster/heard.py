@@ -14,9 +14,11 @@ from typing import Mapping
 from engine.problems import Problem, info, warning
 
 STAGE = "roster"
-# read by the engine itself or printed by the default payslip labels
+# read by the engine itself, printed by the default payslip labels or written by the
+# default exports (tax sheet, bank file, contributions: engine.exports)
 ENGINE_COLUMNS = ("userid", "monthly_salary", "name", "department", "cost_centre",
-                  "cost_center", "employee_no", "position")
+                  "cost_center", "employee_no", "position", "id_type", "id_number",
+                  "bank_account", "city", "tax_free_income", "other_deductions")
 NAME_SOURCES = ("wecom", "roster")
 
 

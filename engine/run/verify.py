@@ -18,6 +18,7 @@ from typing import Any, Sequence
 from pydantic import BaseModel, ConfigDict
 
 from engine.errors import PayrollError
+from engine.exports.check import verify_exports
 from engine.problems import Problem
 from engine.progress import Progress, Silent
 from engine.rules.lines import EmployeeResult, PayrollResult, Status
@@ -403,8 +404,10 @@ def verify(run_dir: Path, progress: Progress | None = None) -> VerifyReport:
         # a payslip the run could not make held its employee; verify cannot re-render it,
         # so it takes those errors from the run's problems.csv (itself checked above)
         held = again.month.held(payslip_errors(found["problems"] or []))
-        again = again.model_copy(update={"result": held.result, "month": held})
-        out += check_identity(manifest, again)
+        export_problems, export_differences = verify_exports(run_dir, manifest, held.result)
+        again = again.model_copy(update={"result": held.result, "month": held, "problems":
+                                         (*again.problems, *export_problems)})
+        out += check_identity(manifest, again) + export_differences
         out += _compare_results(run_dir, manifest, again, found, progress)
     chain_found, walked = _chain(run_dir, manifest)
     out += chain_found

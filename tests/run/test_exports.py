@@ -7,10 +7,8 @@ intended change; review the diff before committing them.
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import json
-import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,24 +19,13 @@ from engine.run import exports, tables
 
 from run_samples import RUN_ID, write_tables
 
+from tests import golden
+
 GOLDEN = Path(__file__).parent / "golden"
-UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
 
 def check_golden(name: str, data: bytes) -> None:
-    path = GOLDEN / name
-    if UPDATE:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        return
-    assert path.is_file(), f"golden file {name} missing: run with UPDATE_GOLDEN=1"
-    want = path.read_bytes()
-    if want != data:
-        delta = difflib.unified_diff(want.decode("utf-8").splitlines(),
-                                     data.decode("utf-8").splitlines(),
-                                     f"golden/{name}", "now", lineterm="", n=1)
-        pytest.fail(f"{name} differs from its golden file (UPDATE_GOLDEN=1 to accept):\n"
-                    + "\n".join(list(delta)[:60]))
+    golden.check_golden(GOLDEN, name, data)
 
 
 def rows_of(data: bytes) -> list[dict[str, str]]:

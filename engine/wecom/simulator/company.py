@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import hashlib
 import io
 import random
 from dataclasses import dataclass, field
@@ -158,7 +159,7 @@ class Company:
 
 
 ROSTER_COLUMNS = ("userid", "name", "department", "cost_centre", "monthly_salary",
-                  "hourly_rate", "id_number", "email")
+                  "hourly_rate", "id_number", "email", "bank_account")
 
 
 def make_company(employees: int, seed: int, *, departed: Sequence[str] = (),
@@ -252,7 +253,20 @@ def _roster_row(company: Company, rng: random.Random, user: User,
         "cost_centre": _cost_centre(path),
         "monthly_salary": salary, "hourly_rate": hourly,
         "id_number": _id_number(rng), "email": f"{user.userid.lower()}@example.com",
+        "bank_account": bank_account(user.userid),
     }
+
+
+def bank_account(userid: str) -> str:
+    """A 16-digit card number with a valid Luhn check digit, from the userid alone (no draw
+    from the roster's random stream, so the other columns stay as they were)."""
+    digest = hashlib.sha256(f"bank|{userid}".encode()).hexdigest()
+    body = "622588" + "".join(str(int(ch, 16) % 10) for ch in digest[:9])
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        d = int(ch) * (2 if i % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return body + str(-total % 10)
 
 
 def _cost_centre(path: list[str]) -> str:
