@@ -14,6 +14,7 @@ from engine.rules.lines import (Balance, Category, EmployeeResult, LineItem, Pac
 PACK = PackInfo(name="cn-payroll", version="2026.1", sha256="cd" * 32)
 MONTH = "2026-10"
 C = Category
+WITHHELD = Category.DEDUCTION  # until the rules' withholding category exists
 
 
 def line(userid: str, code: str, category: Category, label: str, amount: str,
