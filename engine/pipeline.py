@@ -171,6 +171,7 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
     ctx = PayslipContext(company=identity.name, month=period.month, run_id=run_id,
                          pack=pack.info, snapshot_sha256=snapshot.sha256, lang=lang,
                          encrypt_with=encrypt_with, logo=identity.logo, address=identity.address,
+                         net_label=pack.header.net_label, net_label_en=pack.header.net_label_en,
                          **({"template_dir": template_dir} if template_dir else {}))
     files, render_problems = (render_stage(result, ctx, run_dir, workers, pool, progress)
                               if payslips else ([], []))

@@ -46,6 +46,9 @@ class PayslipContext(BaseModel):
     address: str | None = None  # the company's address, printed under its name
     created: datetime | date | None = None  # pinned attachment date; default: period's last day
     encrypt_with: str | None = None  # roster column holding the delivery password
+    # the pack's name for the employee's total (pack.net_label): "" prints labels' net
+    net_label: str = ""
+    net_label_en: str = ""
 
 
 class LineRow(BaseModel):
@@ -102,6 +105,7 @@ class PayslipView(BaseModel):
     groups: tuple[LineGroup, ...]
     comp_hours: str
     net: str
+    net_label: str  # 实发工资, or the pack's honest name for a total before tax
     net_capitals: str
     warnings: tuple[str, ...]
     run_id: str
@@ -295,6 +299,13 @@ def check_totals(result: EmployeeResult) -> None:
                               f"total is {total}")
 
 
+def net_label(ctx: PayslipContext, labels: dict[str, Any]) -> str:
+    """The pack's name for the total (an English payslip falls back to the Chinese one,
+    never to "Net pay" for a total the pack says is before tax), else the labels' net."""
+    own = (ctx.net_label_en or ctx.net_label) if ctx.lang == "en" else ctx.net_label
+    return own or labels["net"]
+
+
 def build_view(result: EmployeeResult, ctx: PayslipContext, labels: dict[str, Any],
                hidden: frozenset[str] = frozenset()) -> PayslipView:
     """One employee's printable view; raises ``RenderError`` if the totals disagree."""
@@ -311,7 +322,8 @@ def build_view(result: EmployeeResult, ctx: PayslipContext, labels: dict[str, An
         sp_items=_sp_items(record, labels), overtime=_overtime(record, labels),
         groups=_groups(result, labels, ctx.lang),
         comp_hours=number(result.totals.comp_hours),
-        net=fmt_money(result.totals.net), net_capitals=to_capitals(result.totals.net),
+        net=fmt_money(result.totals.net), net_label=net_label(ctx, labels),
+        net_capitals=to_capitals(result.totals.net),
         warnings=employee_notes(result.problems),
         run_id=ctx.run_id, pack=f"{ctx.pack.name} {ctx.pack.version}".strip(),
         pack_sha256=ctx.pack.sha256, snapshot_sha256=ctx.snapshot_sha256,

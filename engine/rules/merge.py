@@ -23,7 +23,8 @@ from engine.rules.schema import Check, Parameter, Rule
 from engine.rules.yamldoc import Doc
 
 _DATE_REPR = re.compile(r"datetime\.date\((\d+), (\d+), (\d+)\)")
-_INHERITED = ("params_at", "rounding", "overtime_split", "leave_day")
+_INHERITED = ("params_at", "rounding", "overtime_split", "leave_day", "net_label",
+              "net_label_en")
 
 
 @dataclass(frozen=True)

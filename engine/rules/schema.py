@@ -109,6 +109,10 @@ class Header(Strict):
     rounding: Rounding = Rounding()
     overtime_split: Literal["flag", "pay_remainder", "bank_remainder"] = "flag"
     leave_day: Literal["fixed", "perday_duration"] = "fixed"
+    # what the payslip calls the employee's total: "" = the payslip's own label (实发工资);
+    # a pack that withholds no tax says so (应发合计（未扣税）), never 实发工资
+    net_label: str = ""
+    net_label_en: str = ""
 
 
 class Parameter(Strict):
