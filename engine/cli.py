@@ -144,6 +144,7 @@ def demo(
     executor: Optional[str] = ExecutorOpt,
     lang: str = LangOpt,
     bank_map: Optional[str] = BankMapOpt,
+    rules: Optional[Path] = typer.Option(None, "--rules", exists=True, dir_okay=False, help="Rule pack to compute with (default: the bundled rules/cn-default.yaml; rules/cn-payroll.yaml withholds social insurance, housing fund and tax)."),
     quiet: bool = QuietOpt,
 ) -> None:
     """Run a whole month against a local WeCom simulator: fetch, compute, payslips, run folder."""
@@ -156,7 +157,7 @@ def demo(
         spec = parse_executor(executor, workers)
         outcome = demo_month(out_dir, employees=employees, month=period,
                              seed=seed, chaos=chaos, lang=lang, executor=spec,
-                             progress=for_terminal(quiet), bank_map=bank_map)
+                             progress=for_terminal(quiet), bank_map=bank_map, rules=rules)
     except PayrollError as exc:
         _fail(exc)
     _finish(outcome, allow_errors=True)

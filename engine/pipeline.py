@@ -181,7 +181,8 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
     progress.note("writing exports, results, finance summary and manifest")
     exported = build_exports(result, bank_map=bank_map_copy, iit_version=iit_version,
                              company=identity.name,
-                             created=created_stamp(period.last_day.isoformat()))
+                             created=created_stamp(period.last_day.isoformat()), pack=pack,
+                             ledger=month.ledger)
     problems.extend(exported.problems)
     write_exports(run_dir, exported)
     summary = write_results(run_dir, result, problems, run_id, period, pack)
@@ -341,7 +342,7 @@ def demo_month(run_dir: Path, *, employees: int = 60, month: str | Period, seed:
                chaos: bool = False, workers: int | None = None, lang: str = "zh",
                executor: "str | ExecutorSpec | None" = None, window_seconds: float = 60.0,
                progress: Progress | None = None,
-               bank_map: str | Path | None = None) -> RunOutcome:
+               bank_map: str | Path | None = None, rules: Path | None = None) -> RunOutcome:
     """``payroll demo``: start the simulator, then run the month exactly as ``run_month``.
 
     ``window_seconds`` is the simulator's rate window (WeCom's: 60 s; benchmarks shorten
@@ -368,7 +369,7 @@ def demo_month(run_dir: Path, *, employees: int = 60, month: str | Period, seed:
         settings = load_settings(environ={}, corp_id=config.corp_id,
                                  corp_secret=config.corp_secret, agent_id=str(config.agent_id),
                                  api_base=sim.url, retry_initial_seconds=0.05)
-        return run_month(period, roster_path, default_pack(), run_dir, settings=settings,
+        return run_month(period, roster_path, rules or default_pack(), run_dir, settings=settings,
                          company=DEFAULT_COMPANY, workers=workers, lang=lang, executor=executor,
                          progress=progress, on_prepared=mark, extra_manifest={"demo": demo},
                          bank_map=bank_map)

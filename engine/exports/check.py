@@ -22,7 +22,6 @@ from engine.exports import bank, safe
 from engine.exports.stage import Exported, created_stamp, encoding_of, exports_for
 from engine.period import parse_month
 from engine.problems import Problem
-from engine.rules.lines import PayrollResult
 from engine.run.compare import Difference, difference
 from engine.run.folder import RESULTS
 
@@ -110,17 +109,19 @@ def compare_exports(run_dir: Path, exported: Exported) -> list[Difference]:
     return out
 
 
-def verify_exports(run_dir: Path, manifest: dict[str, Any], result: PayrollResult
+def verify_exports(run_dir: Path, manifest: dict[str, Any], month, pack
                    ) -> tuple[tuple[Problem, ...], list[Difference]]:
-    """The exports' problems (for problems.csv) and their differences; a run written
+    """The exports' problems (for problems.csv) and their differences for the recomputed
+    ``month`` (``engine.run.chain.Month``); a run written
     before the exports existed (no ``exports`` in its manifest) has none."""
     facts = manifest.get("exports")
     if not isinstance(facts, dict):
         return (), []
     try:
+        result = month.result  # engine.run.chain.Month: held employees applied
         last_day = parse_month(result.month).last_day.isoformat()
         exported = exports_for(run_dir, result, facts, manifest.get("company", ""),
-                               created_stamp(last_day))
+                               created_stamp(last_day), pack, month.ledger)
     except (PayrollError, OSError, KeyError) as exc:
         return (), [difference("export", RESULTS, f"cannot rebuild the exports: {exc}")]
     out = compare_exports(run_dir, exported)

@@ -21,6 +21,7 @@ from engine.rules.lines import EmployeeResult
 WITHHOLDING = "withholding"  # the category of social insurance, housing fund and tax lines
 GROSS_CATEGORIES = ("earning", "deduction")
 DEFAULT_ID_TYPE = "居民身份证"
+INCOME_KEY = "ytd_income"
 ZERO = Decimal("0.00")
 
 
@@ -57,6 +58,16 @@ def ledger_closing(emp: EmployeeResult, key: str) -> Decimal | None:
     return None
 
 
+def income(emp: EmployeeResult) -> Decimal:
+    """本期收入 as the pack's tax counts it: the month's change of the ledger key
+    ``ytd_income`` (cn-payroll: gross pay without a separately taxed annual bonus, which
+    the tax client takes on another sheet), else the gross pay."""
+    for balance in emp.balances:
+        if balance.key == INCOME_KEY:
+            return balance.change
+    return gross(emp)
+
+
 def roster_amount(emp: EmployeeResult, column: str, export: str
                   ) -> tuple[Decimal | None, list[Problem]]:
     raw = emp.roster.get(column, "").strip()
@@ -77,7 +88,7 @@ def amount_of(emp: EmployeeResult, source: str, export: str,
     kind, _, arg = source.partition(":")
     if kind == "roster":
         return roster_amount(emp, arg, export)
-    simple = {"gross": lambda: gross(emp), "net": lambda: net(emp),
+    simple = {"gross": lambda: gross(emp), "net": lambda: net(emp), "income": lambda: income(emp),
               "amount": lambda: row_amount,
               "withheld": lambda: withheld(emp, arg.split("+") if arg else None),
               "ledger": lambda: ledger_closing(emp, arg), "blank": lambda: None}

@@ -8,7 +8,9 @@ the tax client's template is a new YAML file, not code:
 - text: ``userid``, ``name``, ``employee_no`` (roster ``employee_no``, else the userid),
   ``id_type`` (roster, default 居民身份证), ``id_number``, ``account``, ``memo``,
   ``roster:COLUMN``, ``text:CONSTANT``, ``blank``;
-- amounts: ``gross``, ``withheld``, ``net``, ``amount`` (the bank row's amount),
+- amounts: ``gross``, ``income`` (本期收入: the month's change of the ledger key
+  ``ytd_income`` when the pack keeps it, else gross), ``withheld``, ``net``, ``amount``
+  (the bank row's amount),
   ``withheld:CODE+CODE`` (the withheld amounts of those line codes, as a positive number),
   ``roster:COLUMN``, ``ledger:KEY`` (the key's closing balance: a year-to-date total),
   ``blank``.
@@ -36,7 +38,7 @@ DEFAULT_BANK_MAP = "generic"
 
 TEXT_SOURCES = ("userid", "name", "employee_no", "id_type", "id_number", "account", "memo",
                 "blank")
-AMOUNT_SOURCES = ("gross", "withheld", "net", "amount", "blank")
+AMOUNT_SOURCES = ("gross", "income", "withheld", "net", "amount", "blank")
 _PREFIXED = re.compile(r"^(roster|ledger|withheld|text):(.+)$")
 _CODES = re.compile(r"^[A-Z][A-Z0-9_]*(\+[A-Z][A-Z0-9_]*)*$")
 _PLACEHOLDER = re.compile(r"\{(month|count|total|part|parts|company)\}")

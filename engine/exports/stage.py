@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 import json
+from collections import defaultdict
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -21,7 +22,7 @@ from engine.exports import bank, contributions, iit
 from engine.exports.maps import bank_map_path, load_bank_map, load_iit_map
 from engine.files import read_input
 from engine.problems import Problem
-from engine.rules.lines import PayrollResult, Status
+from engine.rules.lines import Balance, EmployeeResult, PayrollResult, Status
 from engine.run.exports import json_bytes
 from engine.run.folder import INPUTS, RESULTS, atomic_write
 
@@ -38,11 +39,24 @@ class Exported(BaseModel):
     facts: dict[str, Any]
 
 
+def with_ledger(result: PayrollResult, ledger) -> list[EmployeeResult]:
+    """The paid employees, each with every ledger key of the month as a balance (the
+    result carries only those the payslip prints; the tax sheet reads the 累计 ones)."""
+    rows: dict[str, list[Balance]] = defaultdict(list)
+    for row in (ledger.rows if ledger is not None else ()):
+        if row.key == row.base_key:  # totals only, not the comp-time lots
+            rows[row.userid].append(Balance(key=row.key, unit=row.unit, opening=row.opening,
+                                            change=row.change, closing=row.closing))
+    return [e.model_copy(update={"balances": tuple(rows[e.userid])}) if ledger is not None
+            else e for e in result.employees if e.status is Status.OK]
+
+
 def build_exports(result: PayrollResult, *, bank_map: Path, iit_version: str | None,
-                  company: str, created: str) -> Exported:
+                  company: str, created: str, pack=None, ledger=None) -> Exported:
     """Every export of the month from its paid employees; ``bank_map`` is the run's copy
-    of the bank map (``inputs/exports/bank-map.yaml``)."""
-    paid = [e for e in result.employees if e.status is Status.OK]
+    of the bank map (``inputs/exports/bank-map.yaml``), ``pack`` names the cities,
+    ``ledger`` (the month's closing) gives the year-to-date figures."""
+    paid = with_ledger(result, ledger)
     iit_map = load_iit_map()
     version, workbook, iit_problems = iit.build(paid, iit_map, iit_version, created)
     chosen = load_bank_map(bank_map)
@@ -51,7 +65,7 @@ def build_exports(result: PayrollResult, *, bank_map: Path, iit_version: str | N
     files = {f"{RESULTS}/{iit_map.file}": workbook,
              **{f"{RESULTS}/{name}": data for name, data in bank_files.items()},
              f"{RESULTS}/{bank.CONTROL}": json_bytes(control),
-             f"{RESULTS}/{contributions.FILE}": contributions.build(paid)}
+             f"{RESULTS}/{contributions.FILE}": contributions.build(paid, pack)}
     facts = {"iit_map": iit_map.map, "iit_version": version, "bank_map": chosen.map,
              "bank_map_version": chosen.version, "bank_map_file": BANK_MAP_COPY,
              "bank_encoding": chosen.encoding, "bank_file_pattern": chosen.file,
@@ -72,11 +86,11 @@ def write_exports(run_dir: Path, exported: Exported) -> None:
 
 
 def exports_for(run_dir: Path, result: PayrollResult, facts: dict[str, Any], company: str,
-                created: str) -> Exported:
+                created: str, pack=None, ledger=None) -> Exported:
     """The exports a finished run's own inputs give (for ``payroll verify``)."""
     return build_exports(result, bank_map=run_dir / facts.get("bank_map_file", BANK_MAP_COPY),
                          iit_version=facts.get("iit_version"), company=company,
-                         created=created)
+                         created=created, pack=pack, ledger=ledger)
 
 
 def created_stamp(month_last_day: str) -> str:

@@ -404,7 +404,7 @@ def verify(run_dir: Path, progress: Progress | None = None) -> VerifyReport:
         # a payslip the run could not make held its employee; verify cannot re-render it,
         # so it takes those errors from the run's problems.csv (itself checked above)
         held = again.month.held(payslip_errors(found["problems"] or []))
-        export_problems, export_differences = verify_exports(run_dir, manifest, held.result)
+        export_problems, export_differences = verify_exports(run_dir, manifest, held, again.pack)
         again = again.model_copy(update={"result": held.result, "month": held, "problems":
                                          (*again.problems, *export_problems)})
         out += check_identity(manifest, again) + export_differences

@@ -14,7 +14,7 @@ from engine.rules.lines import (Balance, Category, EmployeeResult, LineItem, Pac
 PACK = PackInfo(name="cn-payroll", version="2026.1", sha256="cd" * 32)
 MONTH = "2026-10"
 C = Category
-WITHHELD = Category.DEDUCTION  # until the rules' withholding category exists
+WITHHELD = Category.WITHHOLDING
 
 
 def line(userid: str, code: str, category: Category, label: str, amount: str,
@@ -27,8 +27,9 @@ def line(userid: str, code: str, category: Category, label: str, amount: str,
 def totals(lines) -> Totals:
     earn = sum((x.amount for x in lines if x.category is C.EARNING), D(0))
     ded = sum((x.amount for x in lines if x.category is C.DEDUCTION), D(0))
-    other = sum((x.amount for x in lines if x.category.value == "withholding"), D(0))
-    return Totals(earnings=earn, deductions=ded, net=earn + ded + other)
+    held = sum((x.amount for x in lines if x.category is C.WITHHOLDING), D(0))
+    return Totals(earnings=earn, deductions=ded, gross=earn + ded, withholdings=held,
+                  net=earn + ded + held)
 
 
 def employee(userid: str, name: str, lines, roster: dict[str, str],
