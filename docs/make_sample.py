@@ -1,7 +1,7 @@
 """Regenerate docs/payslip-sample.png: a real payslip as a person sees it.
 
 Run from the repository root: ``.venv/bin/python docs/make_sample.py [--lang en]``.
-Runs the demo month (simulator → client → cn-default → WeasyPrint) for a small company
+Runs the demo month (simulator → client → cn-payroll → WeasyPrint) for a small company
 and turns the payslip of the API page's example employee (ZhangSan 张三) into a PNG with
 ``pdftoppm -png -r 80 -singlefile`` (poppler-utils).
 """
@@ -30,7 +30,8 @@ def main() -> None:
     out = args.out or ROOT / "docs" / f"payslip-sample{suffix}.png"
     with tempfile.TemporaryDirectory() as tmp:
         run = Path(tmp) / "run"
-        demo_month(run, employees=5, month=args.month, workers=1, lang=args.lang)
+        demo_month(run, employees=5, month=args.month, workers=1, lang=args.lang,
+                   rules=ROOT / "rules" / "cn-payroll.yaml")
         stem = out.with_suffix("")
         subprocess.run(["pdftoppm", "-png", "-r", "80", "-singlefile",
                         str(run / "payslips" / "ZhangSan.pdf"), str(stem)], check=True)

@@ -71,6 +71,8 @@ class LineGroup(BaseModel):
     title: str
     rows: tuple[LineRow, ...]
     subtotal: str  # money for earnings/deductions, hours for comp time, "" otherwise
+    subtotal_label: str = ""  # "" prints the labels' subtotal (小计); withholdings: 扣款合计
+    gross_before: str = ""  # 应发合计, printed above the withholding group (工资条 order)
 
 
 class StatRow(BaseModel):
@@ -268,9 +270,14 @@ def _groups(result: EmployeeResult, labels: dict[str, Any], lang: str) -> tuple[
             subtotal = f"{number(result.totals.comp_hours)} {labels['units']['h']}"
         else:
             subtotal = ""
+        # a 工资条: gross pay (应发合计) closes what was earned, then what is withheld from
+        # it adds up to 扣款合计, then 实发工资 (the net table)
+        withheld = {"subtotal_label": labels["withheld_total"],
+                    "gross_before": fmt_money(result.totals.gross)
+                    } if category is Category.WITHHOLDING else {}
         groups.append(LineGroup(category=category.value, title=labels["categories"][category.value],
                                 rows=tuple(_row(line, labels, lang) for line in lines),
-                                subtotal=subtotal))
+                                subtotal=subtotal, **withheld))
     return tuple(groups)
 
 
