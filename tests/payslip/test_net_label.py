@@ -40,9 +40,12 @@ def test_cn_default_declares_its_total_before_tax_and_extending_packs_inherit_it
     assert load_pack(own).header.net_label == ""
 
 
-def test_the_demo_payslip_prints_the_honest_label(demo_run):
-    from tests.conftest import pdf_text
+def test_a_payslip_of_a_pack_without_tax_prints_the_honest_label():
+    from engine.payslip.pdf import Renderer, render_pdf
+    from payslip_samples import pdf_text
 
-    pdf = next((demo_run / "payslips").glob("*.pdf"))
-    text = pdf_text(pdf)
-    assert BEFORE_TAX in text and "实发工资" not in text
+    renderer = Renderer(DEFAULT_TEMPLATES, "zh", environ={})
+    pack = load_pack(ROOT / "rules" / "cn-default.yaml")
+    ctx = context(net_label=pack.header.net_label, net_label_en=pack.header.net_label_en)
+    text = pdf_text(render_pdf(zhangsan(), ctx, renderer))
+    assert BEFORE_TAX in text and "14,223.33" in text and "实发工资" not in text
