@@ -112,7 +112,11 @@ def read_input(path: Path, kind: str, *, error: type[InputError] = InputError) -
         raise error(f"cannot read {kind} file: {exc.strerror}", path=where) from exc
     with os.fdopen(fd, "rb") as handle:
         _check_regular(os.fstat(fd), kind, limit, where, error)  # swapped since the stat?
-        data = handle.read(limit + 1)  # a file growing while read cannot pass the cap
+        # read what the file holds (not a buffer of the cap's size for every small file),
+        # then whatever it grew by while read, up to just past the cap
+        data = handle.read(min(before.st_size, limit) + 1)
+        if len(data) > before.st_size:
+            data += handle.read(limit + 1 - len(data))
     if len(data) > limit:
         _too_large(kind, len(data), limit, where, error)
     return data

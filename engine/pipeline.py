@@ -368,7 +368,8 @@ def demo_month(run_dir: Path, *, employees: int = 60, month: str | Period, seed:
         sim.company.write_roster(roster_path)
         settings = load_settings(environ={}, corp_id=config.corp_id,
                                  corp_secret=config.corp_secret, agent_id=str(config.agent_id),
-                                 api_base=sim.url, retry_initial_seconds=0.05)
+                                 api_base=sim.url, window_seconds=window_seconds,
+                                 retry_initial_seconds=0.05)
         return run_month(period, roster_path, rules or default_pack(), run_dir, settings=settings,
                          company=DEFAULT_COMPANY, workers=workers, lang=lang, executor=executor,
                          progress=progress, on_prepared=mark, extra_manifest={"demo": demo},

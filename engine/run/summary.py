@@ -40,6 +40,9 @@ _HOUR = Decimal(3600)
 _OT_KINDS = (("workday", "workday_over_sec"), ("restday", "restdays_over_sec"),
              ("holiday", "holidays_over_sec"))
 _MONEY = (Category.EARNING, Category.DEDUCTION, Category.WITHHOLDING)
+# warnings and notes printed one by one; past this many they are counted by code only
+# (every one is in problems.csv): a large company's thousands would take the PDF hours
+LISTED_NOTICES = 500
 
 
 class Row(BaseModel):
@@ -79,8 +82,10 @@ class SummaryView(BaseModel):
     by_cost_centre: tuple[Row, ...]
     bars: tuple[Bar, ...]
     bar_width: int
-    problems: tuple[Problem, ...]
+    problems: tuple[Problem, ...]  # every error, the first LISTED_NOTICES others
+    problems_left_out: int  # warnings and notes not printed one by one
     problem_counts: tuple[Row, ...]
+    problem_codes: tuple[Row, ...]  # severity · stage · code: count
     css: str
 
 
@@ -173,10 +178,29 @@ def _bars(hours: dict[str, list[Decimal]]) -> tuple[Bar, ...]:
     return tuple(bars)
 
 
+def listed_problems(problems: Sequence[Problem]) -> tuple[tuple[Problem, ...], int]:
+    """Every error and the first ``LISTED_NOTICES`` other problems, in run order, and how
+    many others were left out."""
+    listed, others = [], 0
+    for problem in problems:
+        if problem.severity.value == "error" or others < LISTED_NOTICES:
+            listed.append(problem)
+        others += problem.severity.value != "error"
+    return tuple(listed), max(0, others - LISTED_NOTICES)
+
+
+def _code_counts(problems: Sequence[Problem]) -> tuple[Row, ...]:
+    counts: dict[tuple[str, str, str], int] = defaultdict(int)
+    for p in problems:
+        counts[(p.severity.value, p.stage, p.code)] += 1
+    return tuple(Row(label=" · ".join(key), cells=(str(n),)) for key, n in counts.items())
+
+
 def build_view(result: PayrollResult, problems: Sequence[Problem], summary: dict[str, Any],
                company: str, css: str = "") -> SummaryView:
     """Everything the summary prints, formatted; ``summary`` is ``tables.summary()`` output."""
     data = RunSummary.model_validate(summary)
+    listed, left_out = listed_problems(problems)
     # money tables count the paid employees only; the others are listed apart
     paid = result.model_copy(update={"employees": tuple(e for e in result.employees
                                                         if is_paid(e))})
@@ -194,7 +218,7 @@ def build_view(result: PayrollResult, problems: Sequence[Problem], summary: dict
         by_cost_centre=_group_rows(data.by_cost_centre),
         unpaid=_unpaid_rows(result.employees),
         bars=_bars(overtime_by_department(result.employees)), bar_width=BAR_WIDTH,
-        problems=tuple(problems),
+        problems=listed, problems_left_out=left_out, problem_codes=_code_counts(problems),
         problem_counts=tuple(Row(label=k.value, cells=(str(v),))
                              for k, v in data.problems.items()),
         css=css,

@@ -8,9 +8,10 @@ are kept (``extra="allow"``) so nothing the service sends is lost.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
 class Lenient(BaseModel):
@@ -144,3 +145,48 @@ class UserListAnswer(ApiAnswer):
 class TokenAnswer(ApiAnswer):
     access_token: str = ""
     expires_in: int = 0
+
+
+class RecordBuilder:
+    """``MonthRecord.model_validate`` for a whole company, sharing equal parts.
+
+    Most employees' records repeat small parts exactly (the same shift group, the same
+    empty field-work item, the same absence counts, all-zero overtime): each distinct part
+    is validated once and the frozen model shared by every record holding it, which more
+    than halves a large month's records in memory. A record whose parts do not validate
+    on their own is validated whole instead, so its errors name the same locations.
+    """
+
+    _LISTS = (("exception_infos", ExceptionInfo), ("sp_items", SpItem))
+    _PARTS = (("overwork_info", OverworkInfo), ("summary_info", SummaryInfo))
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[type, str], BaseModel] = {}
+
+    def _shared(self, model: type[BaseModel], raw: Any) -> Any:
+        if not isinstance(raw, dict):
+            return raw  # drift (a string, a list): left to the whole record's validation
+        key = (model, json.dumps(raw, sort_keys=True, ensure_ascii=False))
+        found = self._seen.get(key)
+        if found is None:
+            found = self._seen[key] = model.model_validate(raw)
+        return found
+
+    def build(self, raw: Any) -> MonthRecord:
+        if not isinstance(raw, dict):
+            return MonthRecord.model_validate(raw)
+        parts = dict(raw)
+        try:
+            base = parts.get("base_info")
+            if isinstance(base, dict) and "rule_info" in base:
+                parts["base_info"] = {**base, "rule_info": self._shared(RuleInfo,
+                                                                        base["rule_info"])}
+            for name, model in self._LISTS:
+                if isinstance(parts.get(name), list):
+                    parts[name] = [self._shared(model, item) for item in parts[name]]
+            for name, model in self._PARTS:
+                if name in parts:
+                    parts[name] = self._shared(model, parts[name])
+            return MonthRecord.model_validate(parts)
+        except ValidationError:
+            return MonthRecord.model_validate(raw)  # raises with the whole record's locations

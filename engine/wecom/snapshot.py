@@ -29,8 +29,8 @@ from engine.files import atomic_write, read_input
 from engine.period import Period
 from engine.problems import Problem, error
 from engine.wecom.client import Exchange
-from engine.wecom.models import DirectoryUser, LeaveType, MonthRecord
-from engine.wecom.reconcile import merge, reconcile_batch
+from engine.wecom.models import DirectoryUser, LeaveType, MonthRecord, RecordBuilder
+from engine.wecom.reconcile import reconcile_batch
 
 INDEX = "fetch.json"
 FORMAT = 1
@@ -137,22 +137,28 @@ def load_snapshot(run_dir: Path | str) -> Snapshot:
 
 def _load_records(store: SnapshotStore, batches: list[str],
                   problems: list[Problem]) -> dict[str, MonthRecord]:
-    results = []
+    """Every batch's records as models (equal parts shared), one batch's raw answers in
+    memory at a time (the raw JSON of a large company is several times its models)."""
+    records: dict[str, MonthRecord] = {}
+    bad: dict[str, list[Problem]] = {}
+    builder = RecordBuilder()
     for rel in batches:
         stored = store.read(rel)
         exchanges = store.read_exchanges(rel)
         if exchanges is None or not isinstance(stored.get("userids"), list):
             raise InputError("malformed batch file", path=str(store.path(rel)))
-        results.append((rel, reconcile_batch(stored["userids"], exchanges, source=rel)))
-    merged = merge(r for _, r in results)
-    source = {uid: rel for rel, r in results for uid in r.records}
-    records: dict[str, MonthRecord] = {}
-    for uid in sorted(merged.records):
-        try:
-            records[uid] = MonthRecord.model_validate(merged.records[uid])
-        except ValidationError as exc:
-            problems += [_bad_field(source[uid], uid, err) for err in exc.errors()]
-    return records
+        batch = reconcile_batch(stored["userids"], exchanges, source=rel)
+        del stored, exchanges
+        for uid, raw in batch.records.items():
+            if uid in records or uid in bad:  # two batches: the first one's record is kept
+                continue
+            try:
+                records[uid] = builder.build(raw)
+            except ValidationError as exc:
+                bad[uid] = [_bad_field(rel, uid, err) for err in exc.errors()]
+    for uid in sorted(bad):
+        problems += bad[uid]
+    return {uid: records[uid] for uid in sorted(records)}
 
 
 def _bad_field(rel: str, uid: str, err: Any) -> Problem:

@@ -172,3 +172,23 @@ def test_demo_run_has_a_summary_matching_its_line_items(demo_run):
     for code, total in by_code.items():
         if total:
             assert re.search(rf"^ ?{code} .* {re.escape(money(total))}$", text, re.M), code
+
+
+def test_a_large_runs_warnings_past_the_limit_are_counted_not_listed(written, tmp_path):
+    from engine.problems import error, warning
+    from engine.run.summary import LISTED_NOTICES
+
+    run_dir, _paths, result, problems, summary = written
+    many = [warning("compute", "MANY", f"notice {n}", userid=f"u{n}")
+            for n in range(LISTED_NOTICES + 40)]
+    late = error("payslip", "LATE_ERROR", "an error after every warning", userid="z")
+    html = summary_html(result, [*problems, *many, late], summary, COMPANY)
+    listed = re.findall(r"notice (\d+)", html)
+    shown = LISTED_NOTICES - sum(p.severity.value != "error" for p in problems)
+    assert listed == [str(n) for n in range(shown)]  # the first ones, in run order
+    assert "LATE_ERROR" in html and "an error after every warning" in html  # errors: all
+    left_out = len(many) - shown
+    assert f"the other {left_out} are in results/problems.csv" in html
+    # every problem is still counted by code
+    assert re.search(rf"warning · compute · MANY</td><td class=\"num\">{len(many)}<", html)
+    assert "problems-left-out" not in summary_html(result, problems, summary, COMPANY)

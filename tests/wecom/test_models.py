@@ -78,3 +78,55 @@ def test_numeric_strings_equal_numbers(n):
     a = MonthRecord.model_validate({"overwork_info": {"workday_over_sec": n}})
     b = MonthRecord.model_validate({"overwork_info": {"workday_over_sec": str(n)}})
     assert a == b
+
+
+def _raw_records() -> list[dict]:
+    import json
+
+    example = json.loads(EXAMPLE.read_text(encoding="utf-8"))["datas"][0]
+    other = json.loads(json.dumps(example))
+    other["base_info"]["acctid"] = "LiSi"
+    other["summary_info"]["work_days"] = "4"  # a numeric string: coerced alike
+    other["extra_field"] = {"kept": [1, 2]}
+    return [example, other, {"base_info": {"acctid": "WangWu"}}]
+
+
+def test_record_builder_gives_the_same_records_as_plain_validation():
+    from engine.wecom.models import RecordBuilder
+
+    builder = RecordBuilder()
+    for raw in _raw_records():
+        built, plain = builder.build(raw), MonthRecord.model_validate(raw)
+        assert built == plain
+        assert built.model_dump(mode="json") == plain.model_dump(mode="json")
+
+
+def test_record_builder_shares_equal_parts_between_records():
+    from engine.wecom.models import RecordBuilder
+
+    builder = RecordBuilder()
+    first, second, _ = (builder.build(raw) for raw in _raw_records())
+    assert first.base_info.rule_info is second.base_info.rule_info
+    assert first.overwork_info is second.overwork_info
+    assert first.exception_infos[0] is second.exception_infos[0]
+    assert first.summary_info is not second.summary_info  # they differ in work_days
+    assert first.base_info is not second.base_info
+
+
+@pytest.mark.parametrize("broken, where", [
+    ({"summary_info": {"work_days": "twenty"}}, ("summary_info", "work_days")),
+    ({"exception_infos": [{"count": 1}, {"count": "x"}]}, ("exception_infos", 1, "count")),
+    ({"base_info": {"acctid": "a", "rule_info": {"groupid": "g"}}},
+     ("base_info", "rule_info", "groupid")),
+])
+def test_record_builder_errors_name_the_whole_records_locations(broken, where):
+    from pydantic import ValidationError
+
+    from engine.wecom.models import RecordBuilder
+
+    with pytest.raises(ValidationError) as built:
+        RecordBuilder().build({"base_info": {"acctid": "a"}, **broken})
+    with pytest.raises(ValidationError) as plain:
+        MonthRecord.model_validate({"base_info": {"acctid": "a"}, **broken})
+    assert [e["loc"] for e in built.value.errors()] == [e["loc"] for e in plain.value.errors()]
+    assert built.value.errors()[0]["loc"] == where
