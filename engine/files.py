@@ -20,7 +20,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -137,10 +137,13 @@ def _too_large(kind: str, size: int, limit: int, where: str, error: type[InputEr
                 f"{kind}=SIZE` (or PAYROLL_MAX_FILE_SIZE) if it is genuine", path=where)
 
 
-def atomic_write(path: Path, data: bytes | str, *, mode: int = 0o644,
+def atomic_write(path: Path, data: bytes | str | Iterable[bytes | str], *, mode: int = 0o644,
                  fsync: bool = False) -> Path:
-    """Write ``data`` to ``path`` via a temp file in the same folder and ``os.replace``."""
-    payload = data.encode("utf-8") if isinstance(data, str) else data
+    """Write ``data`` to ``path`` via a temp file in the same folder and ``os.replace``.
+
+    ``data`` may be an iterable of chunks (a large export written as it is made, never
+    whole in memory); str is written as UTF-8."""
+    chunks = [data] if isinstance(data, (bytes, bytearray, memoryview, str)) else data
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
@@ -148,15 +151,18 @@ def atomic_write(path: Path, data: bytes | str, *, mode: int = 0o644,
         raise RunFolderError(f"cannot write {path}: {exc.strerror or exc}") from exc
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+            for chunk in chunks:
+                handle.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
             if fsync:
                 handle.flush()
                 os.fsync(handle.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except OSError as exc:
+    except BaseException as exc:  # a failing chunk producer leaves no temp file either
         Path(tmp).unlink(missing_ok=True)
-        raise RunFolderError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        if isinstance(exc, OSError):
+            raise RunFolderError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise
     return path
 
 

@@ -76,17 +76,12 @@ def write_ledger(run_dir: Path, ledger) -> None:
 
 def write_results(run_dir: Path, result: PayrollResult, problems: Sequence[Problem],
                   run_id: str, period: Period, pack=None) -> dict[str, Any]:
+    """``results/``: every export of the month. Ordered so that at most one month-sized
+    table of rows is alive at a time, and the text exports are written as they are made."""
     results = run_dir / RESULTS
-    lines = tables.line_rows(result)
-    employees = tables.employee_rows(result, pack)
-    problem_rows = tables.problem_rows(problems)
     summary = tables.summary(result, list(problems), run_id)
-    exports.write_csv(results / "line_items.csv", lines, tables.LINE_COLUMNS)
-    employee_columns = tables.employee_columns(result, pack)
-    exports.write_csv(results / "employees.csv", employees, employee_columns)
-    exports.write_csv(results / "columns.csv", columns.dictionary_rows(
-        columns.employee_columns(result, pack)), columns.DICTIONARY_COLUMNS)
-    exports.write_csv(results / "problems.csv", problem_rows, tables.PROBLEM_COLUMNS)
+    exports.write_csv(results / "problems.csv", tables.problem_rows(problems),
+                      tables.PROBLEM_COLUMNS)
     exports.write_json(results / "summary.json", summary)
     exports.write_jsonl(results / "traces.jsonl", (
         {"userid": line.userid, "code": line.code, "item": line.item,
@@ -94,8 +89,16 @@ def write_results(run_dir: Path, result: PayrollResult, problems: Sequence[Probl
         for emp in result.employees for line in emp.lines))
     atomic_write(results / "line_items.parquet",  # every digit, unlike the CSV's display
                  exports.parquet_bytes(tables.line_rows(result, precise=True), tables.LINE_COLUMNS))
+    exports.write_csv(results / "line_items.csv", tables.line_row_stream(result),
+                      tables.LINE_COLUMNS)
+    employee_columns = columns.employee_columns(result, pack)
+    exports.write_csv(results / "columns.csv", columns.dictionary_rows(employee_columns),
+                      columns.DICTIONARY_COLUMNS)
+    employees = tables.employee_rows(result, pack)
+    exports.write_csv(results / "employees.csv", employees,
+                      tuple(c.name for c in employee_columns))
     atomic_write(results / "payroll.xlsx", workbook.payroll_xlsx(
-        columns.employee_columns(result, pack), employees, lines, tables.LINE_COLUMNS, summary,
+        employee_columns, employees, tables.line_rows(result), tables.LINE_COLUMNS, summary,
         created=f"{period.last_day.isoformat()}T00:00:00"))
     return summary
 

@@ -103,3 +103,26 @@ def test_size_limit_text():
 def test_missing_input_is_named(tmp_path):
     with pytest.raises(RosterError, match="roster file not found"):
         read_rows(tmp_path / "nope.csv")
+
+
+def test_chunks_are_written_as_one_file_and_a_failing_producer_leaves_nothing(tmp_path):
+    target = tmp_path / "out.csv"
+    atomic_write(target, (part for part in ("a,b\n", b"1,2\n", "三,4\n")))
+    assert target.read_bytes() == "a,b\n1,2\n三,4\n".encode()
+
+    def broken():
+        yield b"half a file\n"
+        raise ValueError("the rows ran out")
+
+    with pytest.raises(ValueError):
+        atomic_write(target, broken())
+    assert target.read_bytes() == "a,b\n1,2\n三,4\n".encode()  # the old file stays whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]  # no temp file left
+
+
+def test_an_input_is_read_whole_at_its_size_and_still_capped(tmp_path):
+    path = tmp_path / "snapshot.json"
+    path.write_bytes(b"x" * 5000)
+    assert read_input(path, "snapshot") == b"x" * 5000
+    with size_limits(snapshot=4999), pytest.raises(InputError, match="larger than its cap"):
+        read_input(path, "snapshot")

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from engine.ledger.models import LOT, Ledger, Row
+from engine.ledger.models import LOT, Ledger, Row, row
 from engine.period import Period
 from engine.problems import Problem, warning
 from engine.rules.lines import Balance, PayrollResult, Status
@@ -144,10 +144,10 @@ def _comp_rows(userid: str, key, opening: Mapping[str, Decimal], expired: Mappin
     closing, short = move_comp(lots, expired, banked, used, settled, month)
     unit = key.spec.unit
     start, end = sum(lots.values(), ZERO), sum(closing.values(), ZERO)
-    rows = [Row(userid=userid, key=k, unit=unit, opening=start, change=end - start, closing=end)]
+    rows = [row(userid=userid, key=k, unit=unit, opening=start, change=end - start, closing=end)]
     for origin in sorted(set(lots) | set(closing)):
         a, b = lots.get(origin, ZERO), closing.get(origin, ZERO)
-        rows.append(Row(userid=userid, key=f"{k}{LOT}{origin}", unit=unit, opening=a,
+        rows.append(row(userid=userid, key=f"{k}{LOT}{origin}", unit=unit, opening=a,
                         change=b - a, closing=b))
     gone = sum(expired.values(), ZERO)
     balance = Balance(key=k, label=key.spec.label, label_en=key.spec.label_en, unit=unit,
@@ -183,7 +183,7 @@ def _employee_rows(userid: str, books: Books, moves: Mapping[str, Decimal] | Non
         else:
             start = opening.get(key.key, ZERO)
             change = ZERO if moves is None else moves.get(key.key, ZERO)
-            rows.append(Row(userid=userid, key=key.key, unit=key.spec.unit, opening=start,
+            rows.append(row(userid=userid, key=key.key, unit=key.spec.unit, opening=start,
                             change=change, closing=start + change))
             balance = Balance(key=key.key, label=key.spec.label, label_en=key.spec.label_en,
                               unit=key.spec.unit, opening=start, change=change,

@@ -36,6 +36,17 @@ class Row(BaseModel):
         return self.key.split(LOT, 1)[1] if LOT in self.key else ""
 
 
+_ROW_FIELDS = set(Row.model_fields)  # shared by every row ``row`` makes (pydantic only reads it)
+
+
+def row(userid: str, key: str, unit: str, opening: Decimal, change: Decimal,
+        closing: Decimal) -> Row:
+    """A row from values the ledger computed (already of the right types), unvalidated and
+    with one shared "fields set": a large company's month has several rows per employee."""
+    return Row.model_construct(_ROW_FIELDS, userid=userid, key=key, unit=unit,
+                               opening=opening, change=change, closing=closing)
+
+
 class Ledger(BaseModel):
     """A month's rows, in (userid, key) order as written."""
 

@@ -13,28 +13,46 @@ import json
 import re
 import zipfile
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from engine.run.folder import atomic_write
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
-def csv_bytes(rows: Sequence[dict[str, str]], columns: Sequence[str]) -> bytes:
+ROWS_PER_CHUNK = 2000  # rows encoded together when an export is written as it is made
+
+
+def csv_chunks(rows: Iterable[dict[str, str]], columns: Sequence[str]) -> Iterator[bytes]:
+    """The CSV's bytes a few thousand rows at a time (header first)."""
     buffer = io.StringIO(newline="")
     writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n",
                             extrasaction="raise")
     writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8")
+    for n, row in enumerate(rows, start=1):
+        writer.writerow(row)
+        if n % ROWS_PER_CHUNK == 0:
+            yield _drain(buffer)
+    yield _drain(buffer)
+
+
+def _drain(buffer: io.StringIO) -> bytes:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text.encode("utf-8")
+
+
+def csv_bytes(rows: Iterable[dict[str, str]], columns: Sequence[str]) -> bytes:
+    return b"".join(csv_chunks(rows, columns))
 
 
 def json_bytes(data: Any) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode("utf-8")
 
 
-def write_csv(path: Path, rows: Sequence[dict[str, str]], columns: Sequence[str]) -> Path:
-    return atomic_write(path, csv_bytes(rows, columns))
+def write_csv(path: Path, rows: Iterable[dict[str, str]], columns: Sequence[str]) -> Path:
+    return atomic_write(path, csv_chunks(rows, columns))
 
 
 def write_json(path: Path, data: Any) -> Path:
@@ -42,8 +60,9 @@ def write_json(path: Path, data: Any) -> Path:
 
 
 def write_jsonl(path: Path, items: Iterable[Any]) -> Path:
-    lines = (json.dumps(item, ensure_ascii=False, sort_keys=True) for item in items)
-    return atomic_write(path, "".join(line + "\n" for line in lines))
+    """One JSON object a line, written as the items come."""
+    lines = (json.dumps(item, ensure_ascii=False, sort_keys=True) + "\n" for item in items)
+    return atomic_write(path, lines)
 
 
 def parquet_bytes(rows: Sequence[dict[str, str]], columns: Sequence[str]) -> bytes:

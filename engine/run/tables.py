@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from engine.problems import Problem
 from engine.rules.lines import (MONEY_TOTALS, Category, EmployeeResult, LineItem, PayrollResult,
@@ -41,8 +41,13 @@ def line_row(line: LineItem, precise: bool = False) -> dict[str, str]:
     }
 
 
+def line_row_stream(result: PayrollResult, precise: bool = False) -> Iterator[dict[str, str]]:
+    """The rows of ``line_rows`` one at a time (an export written as it is made)."""
+    return (line_row(line, precise) for emp in result.employees for line in emp.lines)
+
+
 def line_rows(result: PayrollResult, precise: bool = False) -> list[dict[str, str]]:
-    return [line_row(line, precise) for emp in result.employees for line in emp.lines]
+    return list(line_row_stream(result, precise))
 
 
 def codes_in_order(result: PayrollResult) -> list[str]:

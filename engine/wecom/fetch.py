@@ -192,20 +192,23 @@ def _fetch_batches(client: WeComClient, period: Period, store: SnapshotStore,
     batches = plan_batches(ids)
     files = [batch_name(n) for n in range(len(batches))]
     progress.start("fetch", len(ids))
-    settled: dict[int, list[Exchange]] = {}
+    # per batch only who was found, missing and what looked wrong: the records themselves
+    # are on disk and read back by the snapshot loader (a large month's raw answers would
+    # otherwise all be held here until the last batch is in)
+    settled: dict[int, BatchResult] = {}
     for n, batch in enumerate(batches):
         stored = _stored_batch(store, files[n], batch)
         if stored is not None:
-            settled[n] = stored
+            settled[n] = _slim(reconcile_batch(batch, stored, source=files[n]))
     resumed = len(settled)
     if resumed:
         progress.note(f"resuming: {resumed} of {len(batches)} batches already in the snapshot")
         progress.advance(sum(len(batches[n]) for n in settled))
 
-    def work(n: int) -> list[Exchange]:
+    def work(n: int) -> BatchResult:
         exchanges = fetch_batch(client, period, batches[n])
         store.write_exchanges(files[n], exchanges, userids=batches[n], batch=n)
-        return exchanges
+        return _slim(reconcile_batch(batches[n], exchanges, source=files[n]))
 
     todo = [n for n in range(len(batches)) if n not in settled]
     pool = ThreadPoolExecutor(max_workers=client.settings.concurrency,
@@ -219,9 +222,16 @@ def _fetch_batches(client: WeComClient, period: Period, store: SnapshotStore,
         # On failure or interrupt: queued batches are dropped, running ones finish and
         # are written, so a rerun resumes after them.
         pool.shutdown(wait=True, cancel_futures=True)
-    results = [reconcile_batch(batches[n], settled[n], source=files[n])
-               for n in range(len(batches))]
-    return merge(results), resumed, files
+    return merge(settled[n] for n in range(len(batches))), resumed, files
+
+
+_NO_RECORD: dict = {}
+
+
+def _slim(result: BatchResult) -> BatchResult:
+    """The batch's result with every record replaced by one shared empty dict (the fetch
+    only counts and reconciles userids; ``merge`` reads the keys)."""
+    return result.model_copy(update={"records": dict.fromkeys(result.records, _NO_RECORD)})
 
 
 def run_fetch(settings: WeComSettings, period: Period, out_dir: Path | str,
