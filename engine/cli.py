@@ -167,7 +167,7 @@ def demo(
 def run(
     month: str = MonthOpt,
     roster: Optional[Path] = typer.Option(None, "--roster", exists=True, dir_okay=False, help="Roster CSV/XLSX: userid, monthly_salary, … (default: the company folder's)."),
-    rules: Optional[Path] = typer.Option(None, "--rules", help="Rule pack YAML (default: the company folder's, else the bundled rules/cn-default.yaml)."),
+    rules: Optional[Path] = typer.Option(None, "--rules", help="Rule pack YAML (default: the company folder's, else the bundled rules/cn-payroll.yaml: cn-default plus social insurance, housing fund and income tax)."),
     out_dir: Optional[Path] = typer.Option(None, "--out", help="The run folder to write (default: the company folder's runs/MONTH)."),
     force: bool = typer.Option(False, "--force", help="Recompute a finished run folder (its snapshot is kept)."),
     allow_errors: bool = typer.Option(False, "--allow-errors", help="Exit 0 even if some employees have status=error or missing (they still get no payslip)."),

@@ -380,7 +380,14 @@ def demo_month(run_dir: Path, *, employees: int = 60, month: str | Period, seed:
 
 
 def default_pack() -> Path:
-    """``rules/cn-default.yaml`` of this checkout."""
+    """``rules/cn-payroll.yaml`` of this checkout: cn-default's gross pay, then social
+    insurance, housing fund and income tax withheld (the pack of ``run`` and ``demo``)."""
+    return Path(__file__).resolve().parent.parent / "rules" / "cn-payroll.yaml"
+
+
+def labour_pack() -> Path:
+    """``rules/cn-default.yaml`` of this checkout (labour-law gross pay only), the base a
+    new company folder copies and extends."""
     return Path(__file__).resolve().parent.parent / "rules" / "cn-default.yaml"
 
 

@@ -24,11 +24,11 @@ def init(
 ) -> None:
     """Create a company folder: payroll.toml, roster templates, rules with cases, a README."""
     from engine.company.scaffold import init_company
-    from engine.pipeline import default_pack
+    from engine.pipeline import labour_pack
 
     name = company or folder.resolve().name
     try:
-        written = init_company(folder, name, default_pack())
+        written = init_company(folder, name, labour_pack())
     except PayrollError as exc:
         fail(exc)
     for path in written:

@@ -47,8 +47,10 @@ def copy_inputs(run_dir: Path, roster_path: Path, pack) -> dict[str, str]:
 
 
 def number_columns(pack) -> tuple[str, ...]:
-    """The pack's roster columns read as amounts (not categories such as employment_type)."""
-    return tuple(name for name, column in pack.roster.items() if column.values is None)
+    """The pack's roster columns read as amounts: not categories (employment_type) nor
+    text read through a table (city 上海 → 1, a flag 是 → 1)."""
+    return tuple(name for name, column in pack.roster.items()
+                 if column.values is None and not column.choices)
 
 
 def load_inputs(run_dir: Path, copies: dict[str, str]) -> tuple[Roster, list[Problem], Any]:

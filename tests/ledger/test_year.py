@@ -1,8 +1,8 @@
 """Acceptance: a simulated year as 12 chained runs, checked against an independent oracle.
 
 One session-scoped year (56 employees through the simulator over HTTP, payslips only for
-December to keep the suite's cost down: ``--no-payslips`` is the trial-run option) serves
-every test here.
+December to keep the suite's cost down: ``--no-payslips`` is the trial-run option; the
+fixtures are in conftest.py) serves every test here and in test_year_netpay.py.
 """
 
 from __future__ import annotations
@@ -17,23 +17,6 @@ import pytest
 from engine.run import manifest as manifest_mod
 from engine.run.verify import verify
 from tests.ledger import year
-
-
-@pytest.fixture(scope="session")
-def sim():
-    with year.simulator() as running:
-        yield running
-
-
-@pytest.fixture(scope="session")
-def rows(sim):
-    return year.year_rows(sim)
-
-
-@pytest.fixture(scope="session")
-def full_year(tmp_path_factory, sim, rows):
-    root = tmp_path_factory.mktemp("year")
-    return year.run_year(root / "runs", sim, rows, payslips_for=("2026-12",))
 
 
 def ledger_rows(run_dir: Path) -> list[dict[str, str]]:

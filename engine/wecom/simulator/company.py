@@ -159,7 +159,8 @@ class Company:
 
 
 ROSTER_COLUMNS = ("userid", "name", "department", "cost_centre", "monthly_salary",
-                  "hourly_rate", "id_number", "email", "bank_account")
+                  "hourly_rate", "id_number", "email", "bank_account", "city", "id_type",
+                  "child_education", "elderly_support", "housing_rent")
 
 
 def make_company(employees: int, seed: int, *, departed: Sequence[str] = (),
@@ -254,7 +255,20 @@ def _roster_row(company: Company, rng: random.Random, user: User,
         "monthly_salary": salary, "hourly_rate": hourly,
         "id_number": _id_number(rng), "email": f"{user.userid.lower()}@example.com",
         "bank_account": bank_account(user.userid),
+        **_tax_columns(company.seed, user.userid),
     }
+
+
+def _tax_columns(seed: int, userid: str) -> dict[str, str]:
+    """Work city, ID type and monthly special additional deductions (net-pay packs read
+    them); drawn from a stream of their own so the other columns stay as they were."""
+    rng = random.Random(f"{seed}|tax|{userid}")
+    city = "上海" if userid == EXAMPLE_USERID else rng.choices(
+        ("上海", "北京", "深圳", "广州"), (70, 15, 8, 7))[0]
+    return {"city": city, "id_type": "居民身份证",
+            "child_education": rng.choice(("", "", "", "2000", "4000")),
+            "elderly_support": rng.choice(("", "", "", "1500", "3000")),
+            "housing_rent": rng.choice(("", "", "", "", "1500"))}
 
 
 def bank_account(userid: str) -> str:
