@@ -176,3 +176,37 @@ def test_first_job_of_the_year_counts_the_basic_deduction_from_january():
     assert amounts(emp)["IIT"] == dec(want) == 0  # 20000 − 3500 − 30000 < 0
     plain, _ = run_month("2026-06", {"monthly_salary": "20000"}, {})
     assert amounts(plain)["IIT"] == dec(oracle.Year().month(6, F(20000), special)) > 0
+
+
+def test_every_step_of_the_tax_is_on_the_iit_line():
+    opening = {"income": Decimal("20000"), "special_deductions": Decimal("3500"),
+               "months": Decimal(2), "tax_withheld": Decimal("75.00"),
+               "child_education": Decimal("4000")}
+    emp, _ = run_month("2026-03", {"monthly_salary": "10000", "child_education": "2000"},
+                       opening)
+    line = next(x for x in emp.lines if x.code == "IIT")
+    want = {"IIT_INCOME": "10000.00", "IIT_CUM_INCOME": "30000.00", "IIT_CUM_TAX_FREE": "0",
+            "IIT_MONTHS": "3", "IIT_CUM_BASIC": "15000", "IIT_CUM_SPECIAL": "5250.00",
+            "IIT_CUM_SPECIAL_ADDITIONAL": "6000", "IIT_CUM_OTHER": "0",
+            "IIT_CUM_TAXABLE": "3750.00", "IIT_BAND": "1", "IIT_RATE": "0.03",
+            "IIT_QUICK": "0", "IIT_CUM_TAX": "112.5000", "IIT_WITHHELD_BEFORE": "75.00"}
+    for name, value in want.items():
+        assert line.trace.inputs[name] == Decimal(value), name
+        assert f"{name} = " in line.trace.formula, name
+    assert line.amount == Decimal("-37.50")
+    assert line.trace.parameters["IIT_TABLE"].reference.startswith("国家税务总局公告2018年第61号")
+
+
+@settings(max_examples=25, deadline=None)
+@given(salary=FEN, rate=st.integers(5, 12), extra=st.integers(0, 5),
+       housing=st.one_of(st.none(), FEN))
+def test_random_housing_fund_rates_and_bases_in_shanghai(salary, rate, extra, housing):
+    row = {"monthly_salary": text(salary), "housing_fund_rate": f"0.{rate:02d}"}
+    if extra:
+        row["housing_fund_extra_rate"] = f"0.0{extra}"
+    if housing is not None:
+        row["housing_base"] = text(housing)
+    emp, _ = run_month("2026-02", row, {})
+    held = oracle.withholdings(1, salary, housing, F(rate, 100), F(extra, 100))
+    assert {k: v for k, v in amounts(emp).items() if k != "IIT"} == \
+        {k: dec(v) for k, v in held.items()}

@@ -147,3 +147,33 @@ def test_a_step_name_cannot_be_read_before_its_rule(tmp_path):
     path.write_text(text, "utf-8")
     with pytest.raises(RulePackError, match="cycle between rules: BASE_SALARY uses RATE"):
         load_pack(path)
+
+
+def test_until_is_for_tables_and_an_extension_keeps_the_kind(tmp_path):
+    path = write(tmp_path)
+    text = path.read_text("utf-8").replace("    kind: rounding_mode\n",
+                                            "    kind: rounding_mode\n    until: 2020-01-01\n")
+    path.write_text(text, "utf-8")
+    with pytest.raises(RulePackError, match="'until' is for table parameters only"):
+        load_pack(path)
+    write(tmp_path)
+    child = tmp_path / "child.yaml"
+    child.write_text("""\
+pack:
+  name: child
+  extends: t.yaml
+parameters:
+  T:
+    kind: table
+    values:
+      2026-01-01:
+        - {upto: "5000", rate: "0.05", quick: "0"}
+        - {rate: "0.5", quick: "100"}
+""", "utf-8")
+    emp = run(child, "6000")  # 6000 × 50 % − 100 = 2900, the 2026 bands
+    assert next(x for x in emp.lines if x.code == "TAX").amount == Decimal("-2900.00")
+    assert run(child, "6000", "2025-12").lines[-1].amount == Decimal("-390.00")  # 10 % − 210
+    child.write_text(child.read_text("utf-8").replace("    kind: table\n", "    kind: number\n"),
+                     "utf-8")
+    with pytest.raises(RulePackError, match="a number parameter takes numbers"):
+        load_pack(child)
