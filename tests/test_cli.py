@@ -54,7 +54,7 @@ def test_rules_check_and_test_on_the_default_pack():
     assert payroll("rules", "check", "rules/cn-payroll.yaml").returncode == 0
     result = payroll("rules", "test", "rules/cn-payroll.yaml")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "cn-payroll: 50 passed, 0 failed" in result.stdout
+    assert "cn-payroll: 51 passed, 0 failed" in result.stdout
 
 
 def test_bad_month_is_a_clear_error(tmp_path):
