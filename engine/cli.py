@@ -37,6 +37,14 @@ def _options(max_file_size: list[str] = typer.Option(
              "or answer (a WeCom answer), e.g. roster=1GB. Repeatable.")) -> None:
     """Options for every command (they go before the command's name)."""
     from engine.files import set_size_limits
+    from engine.wecom.redact import RedactingStream, shared_redactor
+
+    # everything printed passes the process-wide redactor: the secret and every token
+    # seen are masked by value, whatever message (or WeCom errmsg) carries them
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if not isinstance(stream, RedactingStream):
+            setattr(sys, name, RedactingStream(stream, shared_redactor()))
 
     try:
         for spec in max_file_size:
@@ -259,6 +267,7 @@ def simulator(
     departed: list[str] = typer.Option([], "--departed", help="A userid on the roster but not in the directory (repeatable)."),
     deny: list[str] = typer.Option([], "--deny", help="An endpoint the app may not call, answered 48002, e.g. checkin/getcheckin_monthdata (repeatable)."),
     untrusted_ip: bool = typer.Option(False, "--untrusted-ip", help="Answer every data call 60020 (caller not in 企业可信IP)."),
+    echo_secrets: bool = typer.Option(False, "--echo-secrets", help="Repeat the token and the secret in every errmsg and in record fields (tests redaction)."),
     left: list[str] = typer.Option([], "--left", help="A userid that left after the month was fetched: message/send calls it invalid (repeatable)."),
     unlicensed: list[str] = typer.Option([], "--unlicensed", help="A member without a licence: message/send lists it in unlicenseduser (repeatable)."),
     log: bool = typer.Option(False, "--log", help="Log every request to stderr."),
@@ -269,7 +278,7 @@ def simulator(
 
     faults = Faults(error_rate=max(error_rate, 0.05 if chaos else 0.0), latency=latency,
                     truncate_rate=truncate_rate, reset_rate=reset_rate,
-                    revoke_after=revoke_after, seed=seed)
+                    revoke_after=revoke_after, echo_secrets=echo_secrets, seed=seed)
     config = SimConfig(employees=employees, seed=seed, window_seconds=window, port=port,
                        faults=faults, token_lifetime=token_lifetime, invisible=invisible,
                        departed=tuple(departed), denied=tuple(deny),

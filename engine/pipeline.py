@@ -32,8 +32,8 @@ from engine.rules.cases import run_cases
 from engine.rules.lines import PayrollResult, Status
 from engine.rules.loader import load_pack
 from engine.run import chain, columns, exports, manifest, tables, workbook
-from engine.run.folder import (DEMO_MARKER, RESULTS, atomic_write, clear_for_demo, prepare,
-                               sha256_file)
+from engine.run.folder import (DEMO_MARKER, RESULTS, atomic_write, clear_for_demo,
+                               lock_run_folder, prepare, sha256_file)
 from engine.run.inputs import copy_inputs, load_inputs, number_columns, run_id_for
 from engine.run.opened import Run
 from engine.run.summary import write_summary
@@ -213,10 +213,11 @@ def fetch_only(month: str | Period, run_dir: Path, *, roster: Path | None = None
 
     settings = settings or load_settings(config)
     period = as_period(month, settings.tz)
+    progress = progress or Silent()
     userids = load_roster(roster)[0].userids() if roster else None  # refused before writing
-    with removed_if_left_empty(run_dir):
+    with removed_if_left_empty(run_dir), lock_run_folder(run_dir, on_stale=progress.note):
         run_dir.mkdir(parents=True, exist_ok=True)
-        report, _problems = run_fetch(settings, period, run_dir, userids, progress or Silent())
+        report, _problems = run_fetch(settings, period, run_dir, userids, progress)
     return report
 
 
@@ -286,7 +287,8 @@ def run_month(month: str | Period, roster_path: Path, rules_path: Path, run_dir:
     # the payslips' company: refused (exit 2) before anything is written when there is none
     identity = resolve_company(run_dir, name=company, logo=logo, address=address,
                                settings_file=config or _config_from_environment())
-    with removed_if_left_empty(run_dir):
+    # one run at a time per folder, from preparing it to its manifest
+    with removed_if_left_empty(run_dir), lock_run_folder(run_dir, on_stale=progress.note):
         prepare(run_dir, force=force)
         if on_prepared is not None:
             on_prepared(run_dir)
@@ -359,24 +361,27 @@ def demo_month(run_dir: Path, *, employees: int = 60, month: str | Period, seed:
     faults = Faults(error_rate=0.05, revoke_after=3, seed=seed) if chaos else Faults()
     config = SimConfig(employees=employees, seed=seed, fixed_date=_demo_date(period), faults=faults,
                        window_seconds=window_seconds)
-    clear_for_demo(run_dir)  # refuses (exit 7) anything but an earlier demo run
     demo = {"made_by": "payroll demo", "simulator": True, "employees": employees,
             "seed": seed, "chaos": chaos, "company": DEFAULT_COMPANY}
 
     def mark(folder: Path) -> None:
         atomic_write(folder / DEMO_MARKER, exports.json_bytes(demo))
 
-    with Simulator(config) as sim, tempfile.TemporaryDirectory() as tmp:
-        roster_path = Path(tmp) / "roster.csv"
-        sim.company.write_roster(roster_path)
-        settings = load_settings(environ={}, corp_id=config.corp_id,
-                                 corp_secret=config.corp_secret, agent_id=str(config.agent_id),
-                                 api_base=sim.url, window_seconds=window_seconds,
-                                 retry_initial_seconds=0.05)
-        return run_month(period, roster_path, rules or default_pack(), run_dir, settings=settings,
-                         company=DEFAULT_COMPANY, workers=workers, lang=lang, executor=executor,
-                         progress=progress, on_prepared=mark, extra_manifest={"demo": demo},
-                         bank_map=bank_map)
+    with lock_run_folder(run_dir):  # the demo's own clearing happens under the lock too
+        clear_for_demo(run_dir)  # refuses (exit 7) anything but an earlier demo run
+        with Simulator(config) as sim, tempfile.TemporaryDirectory() as tmp:
+            roster_path = Path(tmp) / "roster.csv"
+            sim.company.write_roster(roster_path)
+            settings = load_settings(environ={}, corp_id=config.corp_id,
+                                     corp_secret=config.corp_secret,
+                                     agent_id=str(config.agent_id),
+                                     api_base=sim.url, window_seconds=window_seconds,
+                                     retry_initial_seconds=0.05)
+            return run_month(period, roster_path, rules or default_pack(), run_dir,
+                             settings=settings, company=DEFAULT_COMPANY, workers=workers,
+                             lang=lang, executor=executor, progress=progress,
+                             on_prepared=mark, extra_manifest={"demo": demo},
+                             bank_map=bank_map)
 
 
 def default_pack() -> Path:

@@ -47,11 +47,17 @@ class TokenCache:
 
     def __init__(self, key: str, fetch: Callable[[], tuple[str, int]], *,
                  clock: Callable[[], float] = time.time, path: Path | None = None,
-                 early: float = REFRESH_EARLY) -> None:
+                 early: float = REFRESH_EARLY,
+                 on_token: Callable[[str], None] | None = None) -> None:
         self.key, self._fetch, self._clock = key, fetch, clock
         self.path, self.early = path, early
         self._lock = threading.Lock()
+        # every token this cache holds is announced (the client's redactor masks it),
+        # including one read from the cache file that this process never fetched
+        self._on_token = on_token or (lambda value: None)
         self._token: Token | None = _read_file(path, key) if path else None
+        if self._token is not None:
+            self._on_token(self._token.value)
         self.refreshes = 0
 
     def get(self) -> str:
@@ -72,6 +78,7 @@ class TokenCache:
 
     def _refresh(self) -> None:
         value, expires_in = self._fetch()
+        self._on_token(value)
         self.refreshes += 1
         now, lifetime = self._clock(), max(0, expires_in)
         # a short-lived token is renewed at half its life, never on every call

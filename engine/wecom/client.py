@@ -25,6 +25,7 @@ import httpx
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from engine.errors import WeComError
+from engine.files import human_size, size_limit
 from engine.period import Period
 from engine.wecom.auth import TokenCache, app_key
 from engine.wecom.errors import (RETRYABLE, RateLimitError, RetriesExhausted, TokenError,
@@ -108,7 +109,7 @@ class Exchange:
         raw = str(item.get("raw", ""))
         try:
             data = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             data = {}
         return cls(endpoint=str(item.get("endpoint", "")), method=str(item.get("method", "")),
                    query=dict(item.get("query") or {}), body=item.get("body"),
@@ -121,6 +122,20 @@ def _int(value: Any) -> int:
         return int(value)
     except (TypeError, ValueError):
         return -999999  # an unreadable errcode is an error, never success
+
+
+def _read_capped(endpoint: str, response: httpx.Response) -> bytes:
+    """The body, refused once it passes the answer cap (a hostile or broken server could
+    otherwise fill the memory); raise it with ``payroll --max-file-size answer=SIZE``."""
+    limit, chunks, size = size_limit("answer"), [], 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise WeComError(f"{endpoint}: the answer is larger than its cap "
+                             f"({human_size(limit)}); raise it with `payroll "
+                             f"--max-file-size answer=SIZE` if WeCom really sends that much")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def validate_batch(userids: list[str]) -> None:
@@ -171,7 +186,8 @@ class WeComClient:
         self.limiter = limiter or RateLimiter(settings.limits, settings.window_seconds,
                                               clock=monotonic, sleep=sleep)
         self.tokens = tokens or TokenCache(app_key(settings.corp_id, secret), self._gettoken,
-                                           clock=clock, path=settings.token_cache)
+                                           clock=clock, path=settings.token_cache,
+                                           on_token=self.redact.add)
         self.listener: Listener = listener_for(progress)
         self.calls: dict[str, int] = {}
         self._count_lock = threading.Lock()
@@ -263,13 +279,16 @@ class WeComClient:
     def _with_token(self, endpoint: str, method: str, params: dict[str, str],
                     body: Any, content: tuple[bytes, str] | None = None) -> Exchange:
         token = self.tokens.get()
+        self.redact.add(token)  # whatever cache it came from, it is masked from now on
         try:
             return self._send(endpoint, method, params, body, token, content)
         except TokenError as exc:
             # Evict, refresh once, retry once: a second rejection is not looped on.
             log.info("%s: token rejected (errcode %s), refreshing once", endpoint, exc.errcode)
             self.tokens.invalidate(token)
-            return self._send(endpoint, method, params, body, self.tokens.get(), content)
+            token = self.tokens.get()
+            self.redact.add(token)
+            return self._send(endpoint, method, params, body, token, content)
 
     def _gettoken(self) -> tuple[str, int]:
         secret = self.settings.corp_secret.get_secret_value()
@@ -289,9 +308,10 @@ class WeComClient:
             "content": content[0], "headers": {"Content-Type": content[1]}}
         self.limiter.acquire(endpoint)
         try:
-            response = self.http.request(method, f"{self.settings.api_base}/cgi-bin/{endpoint}",
-                                         params=query, timeout=self.settings.timeout_seconds,
-                                         **payload)
+            with self.http.stream(method, f"{self.settings.api_base}/cgi-bin/{endpoint}",
+                                  params=query, timeout=self.settings.timeout_seconds,
+                                  **payload) as response:
+                raw = _read_capped(endpoint, response)
         except httpx.TimeoutException as exc:
             raise WeComTransportError(endpoint, f"timed out ({type(exc).__name__})") from None
         except httpx.HTTPError as exc:
@@ -301,29 +321,33 @@ class WeComClient:
             self.limiter.release(endpoint)
             with self._count_lock:
                 self.calls[endpoint] = self.calls.get(endpoint, 0) + 1
-        return self._answer(endpoint, method, params, body, response)
+        return self._answer(endpoint, method, params, body, response, raw)
 
     def _answer(self, endpoint: str, method: str, params: dict[str, str], body: Any,
-                response: httpx.Response) -> Exchange:
+                response: httpx.Response, raw: bytes) -> Exchange:
         if response.status_code >= 500:
             raise WeComTransportError(endpoint, f"HTTP {response.status_code}")
         if response.status_code != 200:
             raise WeComHttpError(endpoint, response.status_code)
-        raw = response.content
         try:
             data = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested beyond any answer
             data = None
         if not isinstance(data, dict):
             raise WeComTransportError(endpoint, f"unparsable answer ({len(raw)} bytes)")
+        if endpoint == "gettoken" and isinstance(data.get("access_token"), str):
+            self.redact.add(data["access_token"])  # masked before the answer is kept
+        text, clean = self.redact.clean_json_text(raw.decode("utf-8", "replace"), data)
         exchange = Exchange(
             endpoint=endpoint, method=method, body=body,
             query={k: v for k, v in params.items() if k != "corpsecret"},
-            time=self._answer_time(response), raw=self.redact(raw.decode("utf-8", "replace")),
-            sha256=hashlib.sha256(raw).hexdigest(), data=data)
+            time=self._answer_time(response), raw=text,
+            sha256=hashlib.sha256(raw).hexdigest(),
+            # gettoken's caller needs the token itself; every other answer is kept clean
+            data=data if endpoint == "gettoken" else clean)
         errcode = exchange.errcode
         if errcode != 0:
-            errmsg = self.redact(str(data.get("errmsg", "")))
+            errmsg = self.redact(str(clean.get("errmsg", "")))
             raise api_error(endpoint, errcode, errmsg, answer=exchange)
         return exchange
 

@@ -31,6 +31,7 @@ from engine.problems import Problem, error
 from engine.wecom.client import Exchange
 from engine.wecom.models import DirectoryUser, LeaveType, MonthRecord, RecordBuilder
 from engine.wecom.reconcile import reconcile_batch
+from engine.wecom.redact import shared_redactor
 
 INDEX = "fetch.json"
 FORMAT = 1
@@ -52,7 +53,9 @@ class SnapshotStore:
         return self.root / rel
 
     def write(self, rel: str, obj: Any) -> None:
-        atomic_write(self.path(rel), dumps(obj), fsync=True)
+        # last net before the disk: any secret value the process has seen is masked
+        text = shared_redactor()(dumps(obj).decode("utf-8"))
+        atomic_write(self.path(rel), text.encode("utf-8"), fsync=True)
 
     def read(self, rel: str) -> Any:
         path = self.path(rel)

@@ -82,6 +82,9 @@ ENDPOINTS: dict[str, _Spec] = {
 }
 
 
+ESCAPE_MARK = "\u0000echo\u0000"  # the server writes what is between two marks as \\uXXXX
+
+
 class Api:
     """Endpoint handlers over one simulator's company, tokens and windows."""
 
@@ -116,7 +119,22 @@ class Api:
         if spec.data_call and code not in (41001, 40014, 42001) \
                 and self.sim.dice.data_call_done():
             self.sim.revoke_tokens()
-        return {"errcode": code, "errmsg": self._errmsg(code, req.ip), **body}
+        answer = {"errcode": code, "errmsg": self._errmsg(code, req.ip), **body}
+        return self._echo(answer, req) if self.sim.dice.faults.echo_secrets else answer
+
+    def _echo(self, answer: dict, req: Request) -> dict:
+        """The ``echo_secrets`` fault: the token and the secret repeated in the errmsg and,
+        in month records, in the name, the departments and (JSON-escaped) the rule group."""
+        token = req.query.get("access_token") or self.sim.tokens.get()
+        secret = self.sim.config.corp_secret
+        answer["errmsg"] = f"{answer['errmsg']} (request {token} for {secret})"
+        for record in answer.get("datas") or []:
+            base = record.get("base_info")
+            if isinstance(base, dict):
+                base["name"] = f"{base.get('name', '')} {token}"
+                base["departs_name"] = f"{base.get('departs_name', '')};{secret}"
+                base["groupname"] = f"{ESCAPE_MARK}{token}{ESCAPE_MARK}"
+        return answer
 
     def _errmsg(self, code: int, ip: str) -> str:
         with self._lock:

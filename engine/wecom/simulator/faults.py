@@ -27,6 +27,9 @@ class Faults:
     reset_rate: float = 0.0  # share of connections closed without an answer
     revoke_after: int | None = None  # revoke all tokens once after this many data calls
     http5xx_rate: float = 0.0  # share of calls answered by the gateway with 502/503
+    # every errmsg and some record fields repeat the caller's access token and the corp
+    # secret (one copy JSON-escaped), as a careless gateway or a hostile server might
+    echo_secrets: bool = False
     seed: int = 0
 
 

@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from engine.errors import ConfigError
 from engine.period import DEFAULT_TZ
-from engine.wecom.simulator.api import Api, Request
+from engine.wecom.simulator.api import ESCAPE_MARK, Api, Request
 from engine.wecom.simulator.delivery import Message
 from engine.wecom.simulator.company import Company, make_company
 from engine.wecom.simulator.faults import FaultDice, Faults, RateWindows
@@ -161,6 +161,16 @@ class Simulator:
         return self.config.fixed_date or formatdate(self._wall(), usegmt=True)
 
 
+def _escape_marked(data: bytes) -> bytes:
+    """Text between two ``ESCAPE_MARK`` is written as JSON ``\\uXXXX`` escapes: the same
+    string for a JSON reader, other bytes for a search of the raw answer."""
+    mark = json.dumps(ESCAPE_MARK)[1:-1].encode()
+    parts = data.split(mark)
+    for i in range(1, len(parts), 2):
+        parts[i] = "".join(f"\\u{ord(c):04x}" for c in parts[i].decode()).encode()
+    return b"".join(parts)
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     sim: Simulator
@@ -248,6 +258,8 @@ class _Handler(BaseHTTPRequestHandler):
         if answer is None:
             return self._send(404, b"", "text/html")
         data = json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        if sim.dice.faults.echo_secrets:
+            data = _escape_marked(data)
         if roll.truncate:
             sim.stats.fault("truncate")
             data = data[: len(data) // 2]

@@ -99,6 +99,11 @@ class TokenStore:
                 return 42001
             return 0
 
+    def values(self) -> list[str]:
+        """Every token issued so far (tests look for them in what a client wrote)."""
+        with self._lock:
+            return list(self._tokens)
+
     def revoke_all(self) -> None:
         with self._lock:
             for token in self._tokens.values():
