@@ -126,3 +126,13 @@ def test_an_input_is_read_whole_at_its_size_and_still_capped(tmp_path):
     assert read_input(path, "snapshot") == b"x" * 5000
     with size_limits(snapshot=4999), pytest.raises(InputError, match="larger than its cap"):
         read_input(path, "snapshot")
+
+
+def test_a_fifo_token_cache_is_ignored_not_waited_on(tmp_path):
+    from engine.wecom.auth import TokenCache
+
+    fifo = tmp_path / "tokens.json"
+    os.mkfifo(fifo)
+    cache = TokenCache("app", lambda: ("fresh-token-123", 7200), path=fifo)
+    assert cache.get() == "fresh-token-123"  # no hang on open; the FIFO is replaced
+    assert fifo.is_file()

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from engine.files import atomic_write
+from engine.errors import InputError
+from engine.files import atomic_write, read_input
 
 REFRESH_EARLY = 300.0
 
@@ -91,17 +92,18 @@ class TokenCache:
 
 def _read_file(path: Path, key: str) -> Token | None:
     try:
-        entry = json.loads(path.read_text("utf-8")).get(key)
+        # a regular file of a sane size only: a FIFO or a device must not block the fetch
+        entry = json.loads(read_input(path, "snapshot").decode("utf-8")).get(key)
         return Token.model_validate(entry) if entry else None
-    except (OSError, ValueError, AttributeError):
+    except (InputError, ValueError, AttributeError, RecursionError):
         return None  # a missing or damaged cache only costs one gettoken
 
 
 def _write_file(path: Path, key: str, token: Token | None) -> None:
     try:
-        data = json.loads(path.read_text("utf-8"))
+        data = json.loads(read_input(path, "snapshot").decode("utf-8"))
         data = data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
+    except (InputError, ValueError, RecursionError):
         data = {}
     if token is None:
         data.pop(key, None)

@@ -17,7 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.errors import RulePackError
+from engine.errors import PayrollError, RulePackError
+from engine.rules.cases import run_cases
 from engine.rules.loader import load_pack
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
@@ -190,3 +191,18 @@ def test_random_token_soup_never_tracebacks(tmp_path, text):
     path = tmp_path / "soup.yaml"
     path.write_bytes(text.encode("utf-8", "surrogatepass"))
     check_loads_or_located(path)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_mutated_case_file_never_tracebacks(tmp_path, data):
+    """`payroll rules test` reads the pack's case file with the same loader."""
+    (tmp_path / "cn-default.yaml").write_bytes((RULES / "cn-default.yaml").read_bytes())
+    text = (RULES / "cn-default.cases.yaml").read_text("utf-8")
+    (tmp_path / "cn-default.cases.yaml").write_bytes(
+        _mutate(text, data).encode("utf-8", "surrogatepass"))
+    try:
+        run_cases(load_pack(tmp_path / "cn-default.yaml"))
+    except PayrollError as exc:  # a located pack error, or a case that now fails to run
+        assert str(exc)
