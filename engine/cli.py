@@ -174,7 +174,7 @@ def demo(
 @app.command()
 def run(
     month: str = MonthOpt,
-    roster: Optional[Path] = typer.Option(None, "--roster", exists=True, dir_okay=False, help="Roster CSV/XLSX: userid, monthly_salary, … (default: the company folder's)."),
+    roster: Optional[Path] = typer.Option(None, "--roster", exists=True, help="Roster CSV/XLSX: userid, monthly_salary, … (default: the company folder's)."),
     rules: Optional[Path] = typer.Option(None, "--rules", help="Rule pack YAML (default: the company folder's, else the bundled rules/cn-payroll.yaml: cn-default plus social insurance, housing fund and income tax)."),
     out_dir: Optional[Path] = typer.Option(None, "--out", help="The run folder to write (default: the company folder's runs/MONTH)."),
     force: bool = typer.Option(False, "--force", help="Recompute a finished run folder (its snapshot is kept)."),
@@ -229,7 +229,7 @@ def run(
 def fetch(
     month: str = MonthOpt,
     out_dir: Optional[Path] = typer.Option(None, "--out", help="Run folder; the snapshot goes to its snapshot/ (default: the company folder's runs/MONTH)."),
-    roster: Optional[Path] = typer.Option(None, "--roster", exists=True, dir_okay=False, help="Fetch these userids (default: the company folder's roster, else the whole directory)."),
+    roster: Optional[Path] = typer.Option(None, "--roster", exists=True, help="Fetch these userids (default: the company folder's roster, else the whole directory)."),
     config: Optional[Path] = typer.Option(None, "--config", help="Settings file (otherwise WECOM_* environment variables)."),
     allow_incomplete: bool = IncompleteOpt,
     quiet: bool = QuietOpt,

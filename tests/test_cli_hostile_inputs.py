@@ -68,9 +68,11 @@ def test_rules_check_refuses_special_files(tmp_path, fifo, target):
     assert f"{path}: the pack must be a regular file" in one_line(result)
 
 
-@pytest.mark.parametrize("target", ["fifo", "/dev/zero"])
+@pytest.mark.parametrize("target", ["fifo", "/dev/zero", "folder"])
 def test_run_refuses_a_special_roster_with_exit_3(tmp_path, fifo, target):
-    roster = fifo if target == "fifo" else Path(target)
+    roster = {"fifo": fifo, "folder": tmp_path / "folder"}.get(target) or Path(target)
+    if target == "folder":
+        roster.mkdir()
     result = run_month(tmp_path, roster=roster)
     assert result.returncode == 3, one_line(result)
     assert "the roster must be a regular file" in one_line(result)
