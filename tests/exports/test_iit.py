@@ -44,10 +44,10 @@ def test_only_paid_employees_one_row_each_with_their_figures():
     _, data, _ = sheet(with_ytd())
     _, values, _ = iit.read_sheet(data)
     rows = [dict(zip(values[0], row)) for row in values[1:]]
-    assert [r["*姓名"] for r in rows] == ["张三", "李四", "=HYPERLINK(\"http://x\")", "赵六"]
+    assert [r["姓名"] for r in rows] == ["张三", "李四", "=HYPERLINK(\"http://x\")", "赵六"]
     zhang = rows[0]
     assert zhang["工号"] == "A001" and rows[1]["工号"] == "lisi"
-    assert zhang["*证件类型"] == "居民身份证" and rows[2]["*证件类型"] == "中国护照"
+    assert zhang["证件类型"] == "居民身份证" and rows[2]["证件类型"] == "中国护照"
     assert D(str(zhang["本期收入"])) == D("11448.28")  # 12000.00 − 551.72 事假
     assert zhang["累计子女教育"] == 20000 and zhang["累计住房租金"] == 15000
     assert rows[1]["累计子女教育"] is None  # no ledger key: empty, never a made-up 0
@@ -67,7 +67,7 @@ def test_amounts_are_stored_as_their_exact_decimal_text_and_text_never_as_formul
 def test_the_older_template_and_a_missing_id_number():
     _, data, problems = sheet(month(), "1")
     _, values, _ = iit.read_sheet(data)
-    assert values[0][3] == "*证照号码"
+    assert values[0][3] == "证照号码"
     assert [(p.code, p.userid, p.severity.value) for p in problems] == [
         ("iit_id_missing", "zhaoliu", "warning")]
 

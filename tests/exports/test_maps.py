@@ -11,7 +11,7 @@ from engine.exports.maps import (BANK_MAPS, IIT_MAP, bank_map_path, fill, load_b
                                  load_iit_map)
 
 REFERENCE_COLUMNS = [  # the tax client's 正常工资薪金所得 template, in its order
-    "工号", "*姓名", "*证件类型", "*证件号码", "本期收入", "本期免税收入", "基本养老保险费",
+    "工号", "姓名", "证件类型", "证件号码", "本期收入", "本期免税收入", "基本养老保险费",
     "基本医疗保险费", "失业保险费", "住房公积金", "累计子女教育", "累计继续教育",
     "累计住房贷款利息", "累计住房租金", "累计赡养老人", "累计3岁以下婴幼儿照护",
     "累计个人养老金", "企业(职业)年金", "商业健康保险", "税延养老保险", "其他",
@@ -24,7 +24,7 @@ def test_tax_sheet_versions_give_the_templates_columns():
     current, columns = iit.version(None)
     assert current == "2" and [c.header for c in columns] == REFERENCE_COLUMNS
     _, older = iit.version("1")
-    assert [c.header for c in older] == [h.replace("*证件号码", "*证照号码")
+    assert [c.header for c in older] == [h.replace("证件号码", "证照号码")
                                          for h in REFERENCE_COLUMNS]
     with pytest.raises(ConfigError, match="no version '9'"):
         iit.version("9")
