@@ -346,14 +346,21 @@ def rules_test(pack: Path = typer.Argument(..., help="Rule pack YAML.")) -> None
 @app.command()
 def verify(run_dir: Path = typer.Argument(..., exists=True, file_okay=False, help="Run folder."),
            key: Optional[Path] = typer.Option(None, "--key", exists=True, dir_okay=False, help="Ed25519 public key (PEM): the approval and the manifest must be signed with its private key."),
+           render: bool = typer.Option(False, "--render", help="Also render every payslip and the finance summary again and compare byte for byte (as slow as the run's rendering)."),
+           passwords: Optional[Path] = typer.Option(None, "--passwords", exists=True, dir_okay=False, help="Roster-like CSV/XLSX with userid and the delivery password column: check the passwords and decrypt every encrypted copy."),
+           templates: Optional[Path] = typer.Option(None, "--templates", help="The run's own payslip template folder (for --render)."),
+           workers: Optional[int] = WorkersOpt,
            quiet: bool = QuietOpt) -> None:
-    """Recompute a run from its snapshot; check results, payslips, hashes, approval, review, delivery."""
+    """Recompute a run from its snapshot and inputs; check results, payslips, workbook,
+    delivery copies, hashes, approval, review and delivery."""
     from engine.audit import verify_run
     from engine.review.signing import load_public_key
 
     try:
         public_key = load_public_key(key) if key else None
-        report = verify_run(run_dir, public_key=public_key, progress=for_terminal(quiet))
+        report = verify_run(run_dir, public_key=public_key, progress=for_terminal(quiet),
+                            render=render, passwords=passwords, templates=templates,
+                            workers=workers)
     except PayrollError as exc:
         _fail(exc)
     out.print(str(report), highlight=False, markup=False)

@@ -25,6 +25,7 @@ from engine.payslip.identity import CompanyIdentity
 from engine.payslip.identity import resolve as resolve_company
 from engine.period import Period, as_period
 from engine.problems import Problem
+from engine.safetext import text_problems
 from engine.progress import Progress, Silent
 from engine.roster import Roster, load_roster
 from engine.rules.apply import compute
@@ -33,8 +34,9 @@ from engine.rules.lines import PayrollResult, Status
 from engine.rules.loader import load_pack
 from engine.run import chain, columns, exports, manifest, tables, workbook
 from engine.run.folder import (DEMO_MARKER, RESULTS, atomic_write, clear_for_demo,
-                               lock_run_folder, prepare, sha256_file)
-from engine.run.inputs import copy_inputs, load_inputs, number_columns, run_id_for
+                               lock_run_folder, prepare, remove_leftovers, sha256_file)
+from engine.run.inputs import (copy_inputs, delivery_passwords, load_inputs, number_columns,
+                               run_id_for, write_password_hashes)
 from engine.run.opened import Run
 from engine.run.summary import write_summary
 from engine.wecom.snapshot import Snapshot, load_snapshot
@@ -70,7 +72,7 @@ def write_ledger(run_dir: Path, ledger) -> None:
     from engine.ledger.models import COLUMNS
 
     rows = export_rows(ledger)
-    exports.write_csv(run_dir / chain.LEDGER_CSV, rows, COLUMNS)
+    exports.write_csv(run_dir / chain.LEDGER_CSV, rows, COLUMNS, COLUMNS[3:])  # amounts
     atomic_write(run_dir / chain.LEDGER_PARQUET, exports.parquet_bytes(rows, COLUMNS))
 
 
@@ -90,13 +92,14 @@ def write_results(run_dir: Path, result: PayrollResult, problems: Sequence[Probl
     atomic_write(results / "line_items.parquet",  # every digit, unlike the CSV's display
                  exports.parquet_bytes(tables.line_rows(result, precise=True), tables.LINE_COLUMNS))
     exports.write_csv(results / "line_items.csv", tables.line_row_stream(result),
-                      tables.LINE_COLUMNS)
+                      tables.LINE_COLUMNS, tables.NUMERIC)
     employee_columns = columns.employee_columns(result, pack)
     exports.write_csv(results / "columns.csv", columns.dictionary_rows(employee_columns),
                       columns.DICTIONARY_COLUMNS)
     employees = tables.employee_rows(result, pack)
     exports.write_csv(results / "employees.csv", employees,
-                      tuple(c.name for c in employee_columns))
+                      tuple(c.name for c in employee_columns),
+                      tables.numeric_columns(result, pack))
     atomic_write(results / "payroll.xlsx", workbook.payroll_xlsx(
         employee_columns, employees, tables.line_rows(result), tables.LINE_COLUMNS, summary,
         created=f"{period.last_day.isoformat()}T00:00:00"))
@@ -105,13 +108,15 @@ def write_results(run_dir: Path, result: PayrollResult, problems: Sequence[Probl
 
 def render_stage(result: PayrollResult, ctx: PayslipContext, run_dir: Path,
                  workers: int | None, pool: Executor | None,
-                 progress: Progress) -> tuple[list, list[Problem]]:
+                 progress: Progress, passwords: dict[str, str] | None = None
+                 ) -> tuple[list, list[Problem]]:
     """One payslip per employee with status ok, on the executor when one is running."""
     ok = [e for e in result.employees if e.status is Status.OK]
     progress.start("payslips", len(ok))
     try:
         return render_all(ok, ctx, run_dir / "payslips", workers=workers, executor=pool,
-                          progress=lambda done, total: progress.advance(1))
+                          progress=lambda done, total: progress.advance(1),
+                          passwords=passwords)
     finally:
         progress.finish()
 
@@ -126,7 +131,9 @@ def write_manifest(run_dir: Path, ctx: PayslipContext, files: Sequence,
                    inputs: dict[str, str], extra: dict[str, Any] | None = None) -> None:
     """Hash every file and mark the run finished (the last write of a run)."""
     payslip_rows = [{"userid": f.userid, "file": f.path, "sha256": f.sha256,
-                     "size": str(f.size), "net": tables.dec(f.net)} for f in files]
+                     "size": str(f.size), "net": tables.dec(f.net), "secure": f.secure}
+                    for f in files]
+    remove_leftovers(run_dir)
     body = manifest.build(run_dir, run_id=ctx.run_id, month=ctx.month, fonts=font_files(),
                           extra={"inputs": inputs,
                                  "pack": ctx.pack.model_dump(mode="json", exclude={"path"}),
@@ -156,10 +163,12 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
     """
     progress = progress or Silent()
     period = snapshot.period
-    copies = copy_inputs(run_dir, roster_path, pack)
+    copies = copy_inputs(run_dir, roster_path, pack, omit=encrypt_with)
     bank_map_copy = copy_bank_map(run_dir, bank_map)
     roster, roster_problems, pack = load_inputs(run_dir, copies)
     source = chain.ledger_source(run_dir, period.month, previous=previous, opening=opening)
+    # read from the given roster and handed to the payslip workers, never stored
+    passwords = delivery_passwords(roster_path, encrypt_with, pack) if encrypt_with else None
     run_id = run_id_for(period.month, snapshot.sha256, sha256_file(run_dir / copies["roster"]),
                         pack.info.sha256, *chain.source_digests(run_dir, source))
     progress.note(f"computing {len(roster.employees)} employees with {pack.info.name} "
@@ -167,7 +176,8 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
     month = chain.compute_month(pack, period, roster, snapshot, run_dir, source,
                                 [*extra_problems, *roster_problems, *snapshot.problems],
                                 names)
-    result, problems = month.result, list(month.problems)
+    result = month.result
+    problems = [*month.problems, *text_problems(result.employees)]
     identity = company if isinstance(company, CompanyIdentity) else CompanyIdentity(
         name=company, logo=logo)
     atomic_write(run_dir / KEPT_COMPANY, identity.kept())  # --force and verify keep it
@@ -176,11 +186,14 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
                          encrypt_with=encrypt_with, logo=identity.logo, address=identity.address,
                          net_label=pack.header.net_label, net_label_en=pack.header.net_label_en,
                          **({"template_dir": template_dir} if template_dir else {}))
-    files, render_problems = (render_stage(result, ctx, run_dir, workers, pool, progress)
+    files, render_problems = (render_stage(result, ctx, run_dir, workers, pool, progress,
+                                           passwords)
                               if payslips else ([], []))
     problems.extend(render_problems)
     month = month.held(render_problems)  # no payslip made: not paid, balances unchanged
     result = month.result
+    if encrypt_with:
+        copies["passwords"] = write_password_hashes(run_dir, encrypt_with, files)
     progress.note("writing exports, results, finance summary and manifest")
     exported = build_exports(result, bank_map=bank_map_copy, iit_version=iit_version,
                              company=identity.name,

@@ -60,6 +60,7 @@ def fifo(tmp_path):
     return path
 
 
+@pytest.mark.corpus("special files")
 @pytest.mark.parametrize("target", ["fifo", "/dev/zero", "folder"])
 def test_rules_check_refuses_special_files(tmp_path, fifo, target):
     path = {"fifo": fifo, "folder": tmp_path}.get(target) or Path(target)
@@ -68,6 +69,7 @@ def test_rules_check_refuses_special_files(tmp_path, fifo, target):
     assert f"{path}: the pack must be a regular file" in one_line(result)
 
 
+@pytest.mark.corpus("special files")
 @pytest.mark.parametrize("target", ["fifo", "/dev/zero", "folder"])
 def test_run_refuses_a_special_roster_with_exit_3(tmp_path, fifo, target):
     roster = {"fifo": fifo, "folder": tmp_path / "folder"}.get(target) or Path(target)
@@ -78,6 +80,7 @@ def test_run_refuses_a_special_roster_with_exit_3(tmp_path, fifo, target):
     assert "the roster must be a regular file" in one_line(result)
 
 
+@pytest.mark.corpus("special files")
 def test_run_refuses_a_fifo_pack_with_exit_4(tmp_path, fifo):
     result = run_month(tmp_path, rules=fifo)
     assert result.returncode == 4, one_line(result)
@@ -106,6 +109,7 @@ BAD_PACKS = {
 
 @pytest.mark.parametrize(("name", "verb"), [(n, "check") for n in sorted(BAD_PACKS)] + [
     ("impossible_day", "run"), ("impossible_month", "run"), ("duplicate_code", "run")])
+@pytest.mark.corpus("malformed YAML")
 def test_bad_pack_is_exit_4_with_file_line_column(tmp_path, name, verb):
     old, new, words = BAD_PACKS[name]
     pack = pack_with(tmp_path, old, new)
@@ -139,6 +143,7 @@ def test_duplicate_code_across_extends_names_both_files(tmp_path):
     assert payroll("rules", "check", str(child)).returncode == 0
 
 
+@pytest.mark.corpus("malformed YAML")
 def test_alias_bomb_is_refused_at_once(tmp_path):
     levels = ["a: &a [x, x, x, x, x, x, x, x, x]"]
     levels += [f"{c}: &{c} [" + ", ".join([f"*{p}"] * 9) + "]"

@@ -54,6 +54,7 @@ def special_files(tmp_path):
                   ("socket", sock_path)]
 
 
+@pytest.mark.corpus("special files", cases=6)
 @pytest.mark.parametrize("reader", ["pack", "roster", "snapshot", "raw"])
 def test_special_files_are_refused_before_opening(tmp_path, reader):
     sock, cases = special_files(tmp_path)
@@ -128,6 +129,7 @@ def test_an_input_is_read_whole_at_its_size_and_still_capped(tmp_path):
         read_input(path, "snapshot")
 
 
+@pytest.mark.corpus("special files")
 def test_a_fifo_token_cache_is_ignored_not_waited_on(tmp_path):
     from engine.wecom.auth import TokenCache
 

@@ -19,6 +19,8 @@ from engine.progress import for_terminal
 
 QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress output.")
 ConfigOpt = typer.Option(None, "--config", help="Settings file (otherwise WECOM_* environment variables).")
+TemplatesOpt = typer.Option(None, "--templates", exists=True, file_okay=False, help="The run's own payslip template folder (for the rendering check).")
+WorkersOpt = typer.Option(None, "--workers", help="PDF worker processes for the rendering check (default: all cores).")
 RunArg = typer.Argument(..., exists=True, file_okay=False, help="Finished run folder.")
 
 
@@ -56,16 +58,20 @@ def approve(
     by: str = typer.Option(..., "--by", help="Name of the person approving (recorded)."),
     note: str = typer.Option("", "--note", help="A note kept with the approval."),
     sign_key: Optional[Path] = typer.Option(None, "--sign-key", exists=True, dir_okay=False, help="Ed25519 private key (PEM) to sign approval.json and manifest.json; an encrypted key's passphrase comes from PAYROLL_SIGN_PASSPHRASE."),
+    templates: Optional[Path] = TemplatesOpt,
+    workers: Optional[int] = WorkersOpt,
     quiet: bool = QuietOpt,
 ) -> None:
-    """Verify the run and, if it proves itself, record the approval in approval.json."""
+    """Verify the run with --render (every payslip drawn again, byte for byte) and, if it
+    proves itself, record the approval in approval.json."""
     from engine.audit import approve_run
     from engine.review.signing import load_private_key
 
     try:
         key = load_private_key(sign_key) if sign_key else None
         record = approve_run(run_dir, by=by, note=note, now=datetime.now(timezone.utc),
-                             sign_key=key, progress=for_terminal(quiet))
+                             sign_key=key, progress=for_terminal(quiet),
+                             templates=templates, workers=workers)
     except PayrollError as exc:
         fail(exc)
     counts, totals = record["counts"], record["totals"]
@@ -85,9 +91,12 @@ def send(
     safe: bool = typer.Option(False, "--safe", help="Send as confidential messages (watermarked, cannot be forwarded)."),
     status_only: bool = typer.Option(False, "--status", help="Only print sent / failed / in doubt / pending counts."),
     config: Optional[Path] = ConfigOpt,
+    templates: Optional[Path] = TemplatesOpt,
+    workers: Optional[int] = WorkersOpt,
     quiet: bool = QuietOpt,
 ) -> None:
-    """Deliver the approved payslips to the employees in WeCom, each exactly once."""
+    """Deliver the approved payslips to the employees in WeCom, each exactly once, after
+    checking that each one to send equals a fresh rendering (verify --render)."""
     from engine.delivery import service
     from engine.delivery.sender import Options
     from engine.wecom.settings import load_settings
@@ -103,7 +112,8 @@ def send(
                           safe=1 if safe else 0,
                           duplicate_check_seconds=settings.duplicate_check_seconds)
         report = service.send_run(run_dir, settings, only=only, encrypted=encrypted,
-                                  options=options, progress=for_terminal(quiet))
+                                  options=options, progress=for_terminal(quiet),
+                                  templates=templates, workers=workers)
     except PayrollError as exc:
         fail(exc)
     out.print(str(report), highlight=False)

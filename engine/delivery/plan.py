@@ -10,8 +10,6 @@ employee sees is ``工资条-<month>-<name>.pdf``.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ from typing import Sequence
 
 from engine.errors import ConfigError, VerifyError
 from engine.files import sha256_file
+from engine.run.cells import parse_csv
 from engine.run.folder import MANIFEST, MANIFEST_CSV, PAYSLIPS, inside
 
 SECURE = "secure"
@@ -46,7 +45,8 @@ def shown_name(month: str, name: str, userid: str, lang: str = "zh") -> str:
 
 
 def _rows(text: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(text, newline="")))
+    """Rows of a CSV the run wrote, with the formula-safe writer's quotes undone."""
+    return parse_csv(text)[1]
 
 
 def _names(run_dir: Path) -> dict[str, str]:

@@ -70,18 +70,32 @@ def plan_for(run_dir: Path, *, only: Sequence[str] = (), encrypted: bool = False
     return plan
 
 
+def unsent(run_dir: Path, plan: Sequence[Delivery]) -> list[str]:
+    """The employees of ``plan`` that may be sent now: sendable and not yet confirmed."""
+    entries = journal_mod.load(run_dir)
+    return [d.userid for d in plan if not d.problem and not (
+        d.userid in entries and entries[d.userid].state is State.SENT)]
+
+
 def send_run(run_dir: Path, settings, *, only: Sequence[str] = (), encrypted: bool = False,
              options: Options | None = None, progress: Progress | None = None,
-             http=None) -> SendReport:
-    """Deliver the approved run: every payslip without a confirmed outcome, once."""
+             http=None, templates: Path | None = None,
+             workers: int | None = None) -> SendReport:
+    """Deliver the approved run: every payslip without a confirmed outcome, once, after
+    ``verify --render`` of what is about to be sent (``engine.audit.require_rendered``)."""
     import httpx
 
+    from engine.audit import require_rendered
     from engine.wecom.client import WeComClient
 
     require_agent(settings)
     plan = plan_for(run_dir, only=only, encrypted=encrypted)
     options = options or Options(duplicate_check_seconds=settings.duplicate_check_seconds)
     progress = progress or Silent()
+    todo = unsent(run_dir, plan)
+    if todo:  # a rerun with everything delivered renders nothing
+        require_rendered(run_dir, todo, templates=templates, workers=workers,
+                         progress=progress)
     with journal_mod.Journal(run_dir) as journal:
         entries = journal_mod.load(run_dir)  # read under the lock: nobody else is writing
         client = WeComClient(settings, http or httpx.Client(), progress=progress)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -88,13 +88,16 @@ def open_executor(spec: "str | ExecutorSpec | None", template_dir: Path, lang: s
 
 def render_all(results: Iterable[EmployeeResult], ctx: PayslipContext, out_dir: Path,
                workers: int | None = None, progress: Progress | None = None,
-               executor: Executor | None = None) -> tuple[list[PayslipFile], list[Problem]]:
+               executor: Executor | None = None, passwords: Mapping[str, str] | None = None
+               ) -> tuple[list[PayslipFile], list[Problem]]:
     """Write the payslip of every OK employee into ``out_dir``; files in input order.
 
     Uses ``executor`` when given (and built for this template folder and language), else
-    a local pool of ``workers`` processes for this call alone.
+    a local pool of ``workers`` processes for this call alone. With ``ctx.encrypt_with``,
+    the delivery passwords come from ``passwords`` (userid → password) or, without it,
+    from each employee's roster column of that name.
     """
-    tasks = plan(results)
+    tasks = plan(results, passwords, ctx.encrypt_with)
     if executor is not None and executor.fits(ctx):
         return collect(tasks, executor.render(tasks, ctx), out_dir, progress)
     from engine.executor.local import LocalExecutor

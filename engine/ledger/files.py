@@ -51,9 +51,14 @@ def read_rows(path: Path, what: str) -> list[tuple[int, dict[str, str]]]:
 
 
 def read_ledger(path: Path, month: str = "") -> Ledger:
-    """A run's ``results/ledger.csv``; an unreadable file is a ``LedgerError``."""
+    """A run's ``results/ledger.csv``; an unreadable file is a ``LedgerError``. The file
+    was written by the formula-safe writer (``engine.run.cells``): its quote prefix on a
+    userid such as ``=1+1`` is undone here, so the next month meets the same employee."""
+    from engine.run.cells import restore
+
     out, bad = [], []
-    for line, row in read_rows(path, "ledger"):
+    for line, cells in read_rows(path, "ledger"):
+        row = {name: restore(value) for name, value in cells.items()}
         try:
             out.append(Row(userid=row["userid"], key=row["key"], unit=row.get("unit", ""),
                            **{c: to_decimal(row[c]) for c in COLUMNS[3:]}))

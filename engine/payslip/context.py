@@ -22,6 +22,7 @@ from engine.errors import ConfigError, RenderError
 from engine.money import fmt_money, to_capitals
 from engine.period import parse_month
 from engine.problems import Audience, Problem
+from engine.safetext import printable_tree
 from engine.rules.lines import Category, EmployeeResult, LineItem, PackInfo
 from engine.wecom.models import MonthRecord
 
@@ -320,7 +321,7 @@ def build_view(result: EmployeeResult, ctx: PayslipContext, labels: dict[str, An
     parse_month(ctx.month)  # refuses a malformed month before anything is printed
     record = result.record or MonthRecord()
     base = record.base_info
-    return PayslipView(
+    return printable_view(PayslipView(
         lang=ctx.lang, labels=labels, company=ctx.company, logo=ctx.logo,
         address=ctx.address or "", month=ctx.month,
         userid=result.userid, name=result.name or base.name, name_ex=base.name_ex,
@@ -338,7 +339,16 @@ def build_view(result: EmployeeResult, ctx: PayslipContext, labels: dict[str, An
                      for column, label in labels.get("roster_fields", {}).items()
                      if result.roster.get(column) and column not in hidden),
         balances=_balances(result, labels, ctx.lang),
-    )
+    ))
+
+
+def printable_view(view: PayslipView) -> PayslipView:
+    """Every value in the engine's printable form (``engine.safetext``): a control or
+    direction-changing character in a name prints as ``[U+XXXX]``. Labels come from the
+    template folder, which is trusted, and are left as they are."""
+    data = view.model_dump()
+    labels = data.pop("labels")
+    return PayslipView(labels=labels, **printable_tree(data))
 
 
 def page_view(ctx: PayslipContext, labels: dict[str, Any]) -> dict[str, Any]:

@@ -1,9 +1,11 @@
-"""Glyph coverage of the payslip font chain: a missing glyph is an error, never a box.
+"""Glyph coverage of the payslip font chain: a missing glyph is never a silent box.
 
-Used by ``engine.payslip.pdf`` before layout. The fonts named in the stylesheet are
-located through fontconfig once per process and their character maps read with
-fontTools; every character a payslip prints must be in at least one of them, otherwise
-that employee's payslip is refused with the offending code points named.
+Used by ``engine.payslip.pdf`` and the finance summary before layout. The fonts named in
+the stylesheet are located through fontconfig once per process and their character maps
+read with fontTools; a character that no font has (an emoji, a character newer than the
+fonts) is printed in the engine's printable form ``[U+XXXX]`` instead
+(:func:`fallback_glyphs`, see ``engine.safetext``) and reported as a warning naming the
+code points, so the employee still gets a payslip and nobody is shown a blank box.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from fontTools.ttLib import TTFont, TTLibError
 
 from engine.errors import ConfigError, RenderError
 from engine.files import sha256_file
+from engine.safetext import escape
 
 # Same order as the stylesheet: WenQuanYi is faster and smaller, Noto Sans CJK SC covers
 # CJK extension characters found in rare names, DejaVu the remaining Latin/Greek/Cyrillic.
@@ -69,6 +72,16 @@ def missing_glyphs(text: str, covered: frozenset[int]) -> list[str]:
     missing = {ch for ch in set(text)
                if ord(ch) not in covered and _needs_glyph(ch)}
     return [f"U+{ord(ch):04X}" for ch in sorted(missing)]
+
+
+def fallback_glyphs(text: str, covered: frozenset[int]) -> tuple[str, list[str]]:
+    """``text`` with every character no font has replaced by ``[U+XXXX]``, and those
+    code points. The replacement is ASCII, so it is safe anywhere in HTML."""
+    missing = missing_glyphs(text, covered)
+    if not missing:
+        return text, []
+    chars = {chr(int(point[2:], 16)) for point in missing}
+    return "".join(escape(ch) if ch in chars else ch for ch in text), missing
 
 
 def check_glyphs(text: str, covered: frozenset[int], who: str) -> None:

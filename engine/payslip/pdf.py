@@ -37,10 +37,11 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from engine.errors import InputError, RenderError
 from engine.payslip.context import PayslipContext, build_view, load_labels, page_view
 from engine.payslip.document import payslip_document
-from engine.payslip.fonts import DEFAULT_FONTS, check_glyphs, coverage, label_text, locate
+from engine.payslip.fonts import DEFAULT_FONTS, coverage, fallback_glyphs, label_text, locate
 from engine.payslip.render import render_html, render_page_css
 from engine.payslip.subset import COMMON_FAMILY, SOURCE_FAMILY, common_font
 from engine.period import parse_month
+from engine.problems import Problem, warning
 from engine.rules.lines import EmployeeResult
 
 DATA_NAME = "payslip.json"
@@ -165,10 +166,17 @@ class Renderer:
         return ctx.template_dir.resolve() == self.template_dir and ctx.lang == self.lang
 
     def html(self, result: EmployeeResult, ctx: PayslipContext) -> str:
+        return self.page(result, ctx)[0]
+
+    def page(self, result: EmployeeResult, ctx: PayslipContext) -> tuple[str, list[Problem]]:
+        """The page, with characters no font draws in their printable form (a warning)."""
         view = build_view(result, ctx, self.labels, hidden_columns(ctx))
-        html = render_html(view, self.template_dir)
-        check_glyphs(html, self.covered, result.userid)
-        return html
+        html, missing = fallback_glyphs(render_html(view, self.template_dir), self.covered)
+        if not missing:
+            return html, []
+        return html, [warning("payslip", "missing_glyph",
+                              f"no installed font draws {', '.join(missing)}; printed as "
+                              "[U+XXXX] on the payslip", userid=result.userid)]
 
     def stylesheets(self, ctx: PayslipContext) -> list[Any]:
         """The template's stylesheet and its page furniture for this run (footer with run
@@ -185,7 +193,11 @@ class Renderer:
         return self._page_css[key]
 
     def pdf(self, result: EmployeeResult, ctx: PayslipContext) -> bytes:
-        html = self.html(result, ctx)
+        return self.render(result, ctx)[0]
+
+    def render(self, result: EmployeeResult, ctx: PayslipContext) -> tuple[bytes, list[Problem]]:
+        """The payslip's bytes and its warnings (characters printed in fallback form)."""
+        html, problems = self.page(result, ctx)
         moment = pinned_time(ctx.month, ctx.created, self.environ)
         attachment = weasyprint.Attachment(
             string=data_bytes(payslip_data(result, ctx)), name=DATA_NAME,
@@ -200,7 +212,7 @@ class Renderer:
                 uncompressed_pdf=True)
         except Exception as exc:  # WeasyPrint raises many unrelated types
             raise RenderError(f"{result.userid}: PDF rendering failed: {exc}") from exc
-        return compact(raw, result.userid)
+        return compact(raw, result.userid), problems
 
 
 def compact(pdf: bytes, who: str = "") -> bytes:
@@ -227,13 +239,20 @@ def renderer_for(ctx: PayslipContext) -> Renderer:
     return _RENDERERS[key]
 
 
-def render_pdf(result: EmployeeResult, ctx: PayslipContext,
-               renderer: Renderer | None = None) -> bytes:
-    """One employee's payslip as PDF/A-3u bytes; ``RenderError`` when it cannot be printed."""
+def render_payslip(result: EmployeeResult, ctx: PayslipContext,
+                   renderer: Renderer | None = None) -> tuple[bytes, list[Problem]]:
+    """One employee's payslip as PDF/A-3u bytes with its warnings; ``RenderError`` when it
+    cannot be printed."""
     renderer = renderer or renderer_for(ctx)
     if not renderer.fits(ctx):
         raise RenderError("renderer was built for another template folder or language")
-    return renderer.pdf(result, ctx)
+    return renderer.render(result, ctx)
+
+
+def render_pdf(result: EmployeeResult, ctx: PayslipContext,
+               renderer: Renderer | None = None) -> bytes:
+    """One employee's payslip as PDF/A-3u bytes (warnings dropped: see ``render_payslip``)."""
+    return render_payslip(result, ctx, renderer)[0]
 
 
 def embedded_data(pdf: Path | bytes) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
 
@@ -29,8 +29,9 @@ from engine.errors import PayrollError, RunFolderError
 from engine.files import atomic_write
 from engine.payslip.context import PayslipContext
 from engine.payslip.names import plan_names
-from engine.payslip.pdf import Renderer, render_pdf
-from engine.payslip.secure import SECURE_DIR, delivery_password, encrypt
+from engine.payslip.pdf import Renderer, render_payslip, render_pdf
+from engine.payslip.secure import (SECURE_DIR, delivery_password, encrypt, password_hash,
+                                   salt_for)
 from engine.problems import Problem, error
 from engine.rules.lines import EmployeeResult, Status
 
@@ -47,39 +48,56 @@ class PayslipFile(BaseModel):
     sha256: str
     size: int
     net: Decimal
+    secure: str = ""  # the encrypted delivery copy, e.g. "payslips/secure/ZhangSan.pdf"
+    password_salt: str = ""  # hex; with password_hash: the scrypt hash of its password
+    password_hash: str = ""
 
 
-Task = tuple[int, EmployeeResult, str]
-# index, PDF/A master (None: not rendered), encrypted copy (None: none), problems
-Rendered = tuple[int, bytes | None, bytes | None, list[Problem]]
+Task = tuple[int, EmployeeResult, str, str | None]  # index, employee, file name, password
+# index, PDF/A master (None: not rendered), encrypted copy (None: none), problems (the
+# warnings of a rendered one), (salt, scrypt hash) of the copy's password (None: no copy)
+Rendered = tuple[int, bytes | None, bytes | None, list[Problem], tuple[str, str] | None]
 
 
-def plan(results: Iterable[EmployeeResult]) -> list[Task]:
-    """Employees to render (status OK only), each with its unique file name."""
+def plan(results: Iterable[EmployeeResult], passwords: Mapping[str, str] | None = None,
+         column: str | None = None) -> list[Task]:
+    """Employees to render (status OK only), each with its unique file name and, when
+    copies are encrypted, its delivery password (from ``passwords`` by userid, else from
+    the employee's own roster ``column``)."""
     ok = [x for x in results if x.status is Status.OK]
-    return list(zip(range(len(ok)), ok, plan_names(r.userid for r in ok)))
+    if column is None:
+        keys: list[str | None] = [None] * len(ok)
+    elif passwords is not None:
+        keys = [passwords.get(r.userid) for r in ok]
+    else:
+        keys = [r.roster.get(column) for r in ok]
+    return list(zip(range(len(ok)), ok, plan_names(r.userid for r in ok), keys))
 
 
 def render_task(task: Task, ctx: PayslipContext, renderer: Renderer | None = None) -> Rendered:
     """One payslip as bytes (and its delivery copy); any failure becomes an error for that
     employee and nothing of theirs comes back (the employee is then held: ``status=error``)."""
-    index, result, _name = task
-    password = None
+    index, result, _name, password = task
     if ctx.encrypt_with:  # checked first: a payslip that cannot be delivered is not made
-        password, problems = delivery_password(result, ctx.encrypt_with)
+        password, problems = delivery_password(result.userid, password, ctx.encrypt_with)
         if problems:
-            return index, None, None, problems
+            return index, None, None, problems, None
     try:
-        pdf = render_pdf(result, ctx, renderer)
+        pdf, warnings = render_payslip(result, ctx, renderer)
         # the delivery copy is made before anything is written: a payslip whose copy
         # fails is not issued at all, so no master is left behind without its copy
-        return index, pdf, encrypt(pdf, password) if password else None, []
+        if not password:
+            return index, pdf, None, warnings, None
+        salt = salt_for(ctx.run_id, result.userid)  # scrypt here: on the workers' cores
+        return (index, pdf, encrypt(pdf, password), warnings,
+                (salt.hex(), password_hash(password, salt)))
     except PayrollError as exc:
         return index, None, None, [error("payslip", "render_failed", str(exc),
-                                         userid=result.userid)]
+                                         userid=result.userid)], None
     except Exception as exc:  # a bug must not cost the other employees their payslips
         return index, None, None, [error("payslip", "render_crashed",
-                                         f"{type(exc).__name__}: {exc}", userid=result.userid)]
+                                         f"{type(exc).__name__}: {exc}",
+                                         userid=result.userid)], None
 
 
 def _inside(out_dir: Path, name: str) -> Path:
@@ -91,16 +109,19 @@ def _inside(out_dir: Path, name: str) -> Path:
 
 def write_rendered(task: Task, rendered: Rendered, out_dir: Path) -> PayslipFile | None:
     """Write one rendered payslip (master, then its encrypted copy) into ``out_dir``."""
-    _index, result, name = task
-    _, pdf, secure, _problems = rendered
+    result, name = task[1], task[2]
+    _, pdf, secure, _problems, hashed = rendered
     if pdf is None:
         return None
     atomic_write(_inside(out_dir, name), pdf)
-    if secure is not None:
+    fields: dict[str, str] = {}
+    if secure is not None and hashed is not None:
         atomic_write(_inside(out_dir / SECURE_DIR, name), secure)
+        fields = {"secure": f"{out_dir.name}/{SECURE_DIR}/{name}",
+                  "password_salt": hashed[0], "password_hash": hashed[1]}
     return PayslipFile(userid=result.userid, path=f"{out_dir.name}/{name}",
                        sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf),
-                       net=result.totals.net)
+                       net=result.totals.net, **fields)
 
 
 def collect(tasks: list[Task], rendered: Iterable[Rendered], out_dir: Path,

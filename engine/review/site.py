@@ -10,8 +10,6 @@ built beside the old one and swapped in, so an interrupted write leaves the old 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import shutil
 from importlib import resources
@@ -19,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.files import atomic_write, sha256_bytes, sha256_file
+from engine.run.cells import read_csv
 from engine.run.compare import Difference, difference
 from engine.run.folder import MANIFEST, MANIFEST_CSV, REVIEW
 from engine.review.data import build
@@ -34,7 +33,7 @@ def _asset(name: str) -> bytes:
 def _rows(path: Path) -> list[dict[str, str]]:
     if not path.is_file():
         return []
-    return list(csv.DictReader(io.StringIO(path.read_text("utf-8"), newline="")))
+    return read_csv(path)[1]  # the original values: formula-safe quotes undone
 
 
 def _facts(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:

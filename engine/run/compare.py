@@ -10,7 +10,6 @@ Used by :mod:`engine.run.verify` (the recomputed month against the files found) 
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections import Counter
 from decimal import Decimal, InvalidOperation
@@ -21,7 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from engine.problems import Problem
 from engine.rules.lines import EmployeeResult
-from engine.run import tables
+from engine.run import cells, tables
 from engine.run.folder import RESULTS
 
 LINES_CSV = f"{RESULTS}/line_items.csv"
@@ -60,10 +59,8 @@ def difference(kind: str, file: str, message: str, **fields: Any) -> Difference:
 
 
 def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    text = path.read_text("utf-8")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    rows = list(reader)
-    return list(reader.fieldnames or []), rows
+    """Header and rows with the original values (formula escapes undone)."""
+    return cells.read_csv(path)
 
 
 def keyed_lines(rows: Iterable[dict[str, str]]) -> dict[tuple[str, str, str, int], dict]:

@@ -7,52 +7,39 @@ timestamps: XLSX and Parquet metadata are pinned) and hands them to the atomic w
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
 import zipfile
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Collection, Iterable, Iterator, Sequence
 
+from engine.run import cells
 from engine.run.folder import atomic_write
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
-ROWS_PER_CHUNK = 2000  # rows encoded together when an export is written as it is made
+def csv_chunks(rows: Iterable[dict[str, str]], columns: Sequence[str],
+               numeric: Collection[str] = ()) -> Iterator[bytes]:
+    """The CSV's bytes a few thousand rows at a time (header first), every cell through
+    the formula-safe writer (:mod:`engine.run.cells`); ``numeric`` names the columns whose
+    plain decimals stay numbers."""
+    return (chunk.encode("utf-8") for chunk in cells.csv_chunks(rows, columns, numeric))
 
 
-def csv_chunks(rows: Iterable[dict[str, str]], columns: Sequence[str]) -> Iterator[bytes]:
-    """The CSV's bytes a few thousand rows at a time (header first)."""
-    buffer = io.StringIO(newline="")
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n",
-                            extrasaction="raise")
-    writer.writeheader()
-    for n, row in enumerate(rows, start=1):
-        writer.writerow(row)
-        if n % ROWS_PER_CHUNK == 0:
-            yield _drain(buffer)
-    yield _drain(buffer)
-
-
-def _drain(buffer: io.StringIO) -> bytes:
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text.encode("utf-8")
-
-
-def csv_bytes(rows: Iterable[dict[str, str]], columns: Sequence[str]) -> bytes:
-    return b"".join(csv_chunks(rows, columns))
+def csv_bytes(rows: Iterable[dict[str, str]], columns: Sequence[str],
+              numeric: Collection[str] = ()) -> bytes:
+    return b"".join(csv_chunks(rows, columns, numeric))
 
 
 def json_bytes(data: Any) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode("utf-8")
 
 
-def write_csv(path: Path, rows: Iterable[dict[str, str]], columns: Sequence[str]) -> Path:
-    return atomic_write(path, csv_chunks(rows, columns))
+def write_csv(path: Path, rows: Iterable[dict[str, str]], columns: Sequence[str],
+              numeric: Collection[str] = ()) -> Path:
+    return atomic_write(path, csv_chunks(rows, columns, numeric))
 
 
 def write_json(path: Path, data: Any) -> Path:
@@ -99,16 +86,16 @@ def _normalise_zip(data: bytes, stamp: str) -> bytes:
 def xlsx_bytes(sheets: dict[str, tuple[Sequence[str], Sequence[dict[str, Any]]]],
                created: str) -> bytes:
     """One sheet per entry: ``{name: (columns, rows)}``. Numbers go in as Decimal-exact
-    strings converted to numbers only where Excel needs them (amount columns)."""
+    strings converted to numbers only where Excel needs them (amount columns); every
+    other cell is a string cell."""
     from openpyxl import Workbook
 
-    book = Workbook()
-    book.remove(book.active)
+    book = Workbook(write_only=True)
     for name, (columns, rows) in sheets.items():
         sheet = book.create_sheet(title=name[:31])
-        sheet.append(list(columns))
+        sheet.append([cells.xlsx_cell(sheet, c) for c in columns])
         for row in rows:
-            sheet.append([row.get(c, "") for c in columns])
+            sheet.append([cells.xlsx_cell(sheet, row.get(c, "")) for c in columns])
     return pinned_workbook(book, created)
 
 

@@ -142,6 +142,18 @@ def post_manifest(rel: str) -> bool:
     return rel in POST_MANIFEST_FILES or "/" in rel and top.split(".", 1)[0] in POST_MANIFEST_DIRS
 
 
+def leftovers(run_dir: Path) -> list[Path]:
+    """Temporary files of an interrupted write (``.NAME.XXXX.part``) anywhere in the run."""
+    return sorted(p for p in run_dir.rglob(".*.part") if p.is_file())
+
+
+def remove_leftovers(run_dir: Path) -> None:
+    """Delete the temporaries an earlier, interrupted attempt left (a crash or a kill
+    between writing and renaming); the run holds the folder, so none is in use."""
+    for path in leftovers(run_dir):
+        path.unlink(missing_ok=True)
+
+
 def list_files(run_dir: Path) -> list[str]:
     """Every regular file of the run, relative, sorted, excluding the manifests themselves
     and the areas written after them (see :func:`post_manifest`)."""

@@ -19,7 +19,8 @@ from engine.run.folder import MANIFEST, MANIFEST_CSV, atomic_write, list_files, 
 
 DEPENDENCIES = ("pandas", "pyarrow", "openpyxl", "pydantic", "httpx", "jinja2", "weasyprint",
                 "pydyf", "fonttools", "pikepdf", "PyYAML", "typer")
-PAYSLIP_COLUMNS = ("userid", "file", "sha256", "size", "net")
+PAYSLIP_COLUMNS = ("userid", "file", "sha256", "size", "net", "secure")
+NUMERIC = frozenset({"size", "net"})
 
 
 class FileEntry(BaseModel):
@@ -68,7 +69,7 @@ def build(run_dir: Path, *, run_id: str, month: str, fonts: Sequence[dict[str, s
 
 def write(run_dir: Path, manifest: dict[str, Any], payslips: Sequence[dict[str, str]]) -> None:
     """Write ``manifest.csv`` then ``manifest.json`` (the latter marks the run finished)."""
-    atomic_write(run_dir / MANIFEST_CSV, csv_bytes(payslips, PAYSLIP_COLUMNS))
+    atomic_write(run_dir / MANIFEST_CSV, csv_bytes(payslips, PAYSLIP_COLUMNS, NUMERIC))
     atomic_write(run_dir / MANIFEST, json_bytes(manifest))
 
 

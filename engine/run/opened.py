@@ -9,8 +9,6 @@ object for the run it has just written.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from functools import cached_property
 from pathlib import Path
@@ -20,7 +18,7 @@ import pandas as pd
 
 from engine.errors import RunFolderError
 from engine.rules.lines import Status
-from engine.run import frames
+from engine.run import cells, frames
 from engine.run.columns import FIXED
 from engine.run.folder import MANIFEST, MANIFEST_CSV, RESULTS, inside
 
@@ -30,10 +28,13 @@ LEDGER_FILE = "ledger.csv"
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    """Every cell as text: the exports' numbers are decimal text, never parsed as float."""
+    """Every cell as text: the exports' numbers are decimal text, never parsed as float;
+    text cells as the engine wrote them (the formula-safe writer's quotes undone)."""
     if not path.is_file():
         raise RunFolderError(f"{path}: missing from the run folder")
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    header, rows = cells.read_csv(path)
+    return pd.DataFrame([[row.get(c, "") for c in header] for row in rows], columns=header,
+                        dtype=str)
 
 
 class Run:
@@ -103,8 +104,8 @@ class Run:
 
     @cached_property
     def _payslip_files(self) -> dict[str, str]:
-        text = (self.run_dir / MANIFEST_CSV).read_text("utf-8")
-        return {row["userid"]: row["file"] for row in csv.DictReader(io.StringIO(text))}
+        return {row["userid"]: row["file"]
+                for row in cells.read_csv(self.run_dir / MANIFEST_CSV)[1]}
 
     @property
     def payslips(self) -> int:

@@ -28,6 +28,7 @@ from engine.run import tables
 from engine.run.folder import RESULTS, atomic_write
 from engine.run.hold import is_paid
 from engine.run.schemas import RunSummary
+from engine.safetext import printable_tree
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
 TEMPLATE = "summary.html.j2"
@@ -204,7 +205,7 @@ def build_view(result: PayrollResult, problems: Sequence[Problem], summary: dict
     # money tables count the paid employees only; the others are listed apart
     paid = result.model_copy(update={"employees": tuple(e for e in result.employees
                                                         if is_paid(e))})
-    return SummaryView(
+    return printable_view(SummaryView(
         company=company, month=data.month, run_id=data.run_id,
         pack=f"{data.pack.name} {data.pack.version}".strip(), pack_sha256=data.pack.sha256,
         employees=str(data.employees),
@@ -222,7 +223,15 @@ def build_view(result: PayrollResult, problems: Sequence[Problem], summary: dict
         problem_counts=tuple(Row(label=k.value, cells=(str(v),))
                              for k, v in data.problems.items()),
         css=css,
-    )
+    ))
+
+
+def printable_view(view: SummaryView) -> SummaryView:
+    """Every value from WeCom or a roster (departments, names in problems) in the
+    engine's printable form (``engine.safetext``); the stylesheet is left as it is."""
+    data = view.model_dump()
+    css = data.pop("css")
+    return SummaryView(css=css, **printable_tree(data))
 
 
 def _environment(template_dir: Path) -> jinja2.Environment:
@@ -245,10 +254,11 @@ def render_pdf(html: str, template_dir: Path = TEMPLATE_DIR) -> bytes:
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
-    from engine.payslip.fonts import check_glyphs, coverage
+    from engine.payslip.fonts import coverage, fallback_glyphs
     from engine.payslip.pdf import TemplateFetcher
 
-    check_glyphs(html, coverage(FONTS), "finance summary")
+    # a character no font draws (an emoji in a department) prints as [U+XXXX], never a box
+    html, _missing = fallback_glyphs(html, coverage(FONTS))
     fetcher = TemplateFetcher(template_dir)
     try:
         document = weasyprint.HTML(string=html, base_url=template_dir.resolve().as_uri() + "/",

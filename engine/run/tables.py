@@ -199,3 +199,13 @@ def group_summaries(paid: Sequence[EmployeeResult]) -> dict[str, dict[str, dict[
                                for k, v in totals.items()}
                          for key, totals in frames.group_totals(frame, by).items()}
             for by in frames.GROUPS}
+
+
+NUMERIC = frozenset({"quantity", "rate", "multiplier", "amount", "earnings", "deductions",
+                     "net", "comp_hours", "problems", "value"})
+
+
+def numeric_columns(result: PayrollResult, pack=None) -> frozenset[str]:
+    """Columns holding numbers (the schema the CSV writer keeps plain numbers by)."""
+    return NUMERIC | {c.name for c in columns.employee_columns(result, pack)
+                      if c.kind != "field"}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path, PurePosixPath
-from typing import Any, Sequence
+from typing import Any, Collection, Sequence
 
 from pydantic import BaseModel, ConfigDict
 
@@ -28,9 +28,11 @@ from engine.run.compare import (EMPLOYEES_CSV, LINES_CSV, LINES_PARQUET, PROBLEM
                                 compare_employees, compare_lines, compare_payslip,
                                 compare_problems, compare_summary, compare_traces, difference,
                                 read_csv)
-from engine.run.folder import MANIFEST, MANIFEST_CSV, list_files, sha256_file
+from engine.run.folder import MANIFEST, MANIFEST_CSV, sha256_file
 from engine.run.hold import payslip_errors
 from engine.run.inputs import load_inputs, run_id_for
+from engine.run.visible import all_files, check_visible
+from engine.safetext import text_problems
 
 __all__ = ["Difference", "VerifyReport", "verify"]
 
@@ -75,7 +77,7 @@ def inside(run_dir: Path, path: Path) -> bool:
 def check_files(run_dir: Path, manifest: dict[str, Any]) -> list[Difference]:
     """Every file listed with the right hash and size, and no file that is not listed."""
     listed = {e["path"]: e for e in manifest.get("files", [])}
-    present = set(list_files(run_dir))
+    present = set(all_files(run_dir)[0])  # temporaries and dotfiles included
     out = [difference("manifest", path, "listed path is outside the run folder")
            for path in sorted(listed) if not inside(run_dir, run_dir / path)]
     listed = {path: e for path, e in listed.items() if inside(run_dir, run_dir / path)}
@@ -161,8 +163,10 @@ def recompute(run_dir: Path, manifest: dict[str, Any]) -> Recomputed:
 
     copies = {"roster": _input_path(run_dir, manifest, "roster", "roster.*"),
               "rules": _input_path(run_dir, manifest, "rules", "rules/*.yaml")}
+    relative = {k: v.relative_to(run_dir).as_posix() for k, v in copies.items()}
+    omits = manifest.get("inputs", {}).get("roster_omits")
     roster, roster_problems, pack = load_inputs(
-        run_dir, {k: v.relative_to(run_dir).as_posix() for k, v in copies.items()})
+        run_dir, {**relative, **({"roster_omits": omits} if omits else {})})
     snapshot = load_snapshot(run_dir)
     source = manifest.get("ledger", {})
     month = compute_month(pack, snapshot.period, roster, snapshot, run_dir, source,
@@ -170,7 +174,8 @@ def recompute(run_dir: Path, manifest: dict[str, Any]) -> Recomputed:
                           manifest.get("names", "wecom"))
     run_id = run_id_for(snapshot.period.month, snapshot.sha256, sha256_file(copies["roster"]),
                         pack.info.sha256, *source_digests(run_dir, source))
-    return Recomputed(result=month.result, month=month, problems=month.problems,
+    problems = (*month.problems, *text_problems(month.result.employees))
+    return Recomputed(result=month.result, month=month, problems=problems,
                       pack=pack,
                       run_id=run_id, snapshot_sha256=snapshot.sha256,
                       pack_sha256=pack.info.sha256)
@@ -260,7 +265,7 @@ def check_summary_html(run_dir: Path, manifest: dict[str, Any], again: Recompute
                             manifest.get("company", ""))
     except (PayrollError, ValueError) as exc:
         return [difference("summary", SUMMARY_HTML, f"cannot rebuild the finance summary: {exc}")]
-    if html != path.read_text("utf-8"):
+    if html != path.read_bytes().decode("utf-8"):
         return [difference("summary", SUMMARY_HTML, "finance summary page differs from the one the "
                            "recomputed month gives")]
     return []
@@ -273,7 +278,9 @@ def _read_parquet(path: Path) -> list[dict[str, str]]:
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    # split on "\n" only: a value may hold U+2028 or U+0085, which splitlines() breaks on
+    text = path.read_bytes().decode("utf-8")
+    return [json.loads(line) for line in text.split("\n") if line.strip()]
 
 
 _READERS = (("lines", LINES_CSV, lambda p: read_csv(p)[1]),
@@ -384,9 +391,21 @@ def _read_manifest(run_dir: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def verify(run_dir: Path, progress: Progress | None = None) -> VerifyReport:
-    """Check a finished run folder against its manifest and against a recomputation."""
+def verify(run_dir: Path, progress: Progress | None = None, *, render: bool = False,
+           passwords: Path | None = None, templates: Path | None = None,
+           workers: int | None = None,
+           render_only: Collection[str] | None = None) -> VerifyReport:
+    """Check a finished run folder against its manifest and against a recomputation.
+
+    ``render``: also render every payslip and the finance summary again and compare them
+    byte for byte (costs as much as the run's rendering). ``passwords``: a roster-like
+    file (userid + password column) to check the delivery passwords and decrypt each
+    encrypted copy; ``templates``: the template folder of a run made with its own;
+    ``render_only``: render only these employees' payslips (``payroll send``'s plan).
+    """
     progress = progress or Silent()
+    options = {"render": render, "passwords": passwords, "templates": templates,
+               "workers": workers, "render_only": render_only}
     manifest = _read_manifest(run_dir)
     if manifest is None:
         return VerifyReport(run_dir=str(run_dir), differences=(difference(
@@ -415,6 +434,7 @@ def verify(run_dir: Path, progress: Progress | None = None) -> VerifyReport:
     checked = {"files": len(manifest.get("files", [])), "lines": lines or 0,
                "employees": len(again.result.employees) if again else 0,
                "payslips": len(found["payslips"] or []), "chained runs": walked}
+    out += check_visible(run_dir, manifest, again, found, options, checked, progress)
     return VerifyReport(run_dir=str(run_dir), run_id=manifest.get("run_id", ""),
                         month=manifest.get("month", ""), checked=checked,
                         differences=tuple(out))

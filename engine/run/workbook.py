@@ -20,6 +20,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 
 from engine.rules.lines import Category
+from engine.run import cells
 from engine.run import columns as spec
 from engine.run.exports import pinned_workbook
 
@@ -59,10 +60,9 @@ def _width(value: Any) -> int:
 
 
 def _text(sheet, value: str) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value or None)
-    if value:
-        cell.data_type = "s"  # stored as text even when it starts with "=": never a formula
-    return cell
+    # the shared writer: a string cell even when it starts with "=" (never a formula),
+    # quote-prefixed so editing it does not make one, control characters shown as [U+XXXX]
+    return cells.xlsx_cell(sheet, value or "")
 
 
 def _number(sheet, value: Decimal | None, kind: str) -> WriteOnlyCell:

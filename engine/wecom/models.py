@@ -9,13 +9,31 @@ are kept (``extra="allow"``) so nothing the service sends is lost.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def whole_text(value: Any) -> Any:
+    """A string with lone surrogates (JSON's ``"\\ud800"`` decodes to one; no UTF-8 file
+    can hold it, so every export would fail) replaced by U+FFFD; other values as given."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return _SURROGATE.sub("\ufffd", value)
+    elif isinstance(value, list):
+        return [whole_text(v) for v in value]
+    return value
+
+
 class Lenient(BaseModel):
-    """Frozen, tolerant base: drops ``null`` so defaults apply, keeps unknown keys."""
+    """Frozen, tolerant base: drops ``null`` so defaults apply, keeps unknown keys, and
+    makes every string encodable (see :func:`whole_text`)."""
 
     model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
 
@@ -23,7 +41,7 @@ class Lenient(BaseModel):
     @classmethod
     def _drop_nulls(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            return {k: v for k, v in data.items() if v is not None}
+            return {k: whole_text(v) for k, v in data.items() if v is not None}
         return data
 
 

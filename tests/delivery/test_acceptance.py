@@ -56,7 +56,7 @@ def big_run(tmp_path_factory) -> Path:
                                  agent_id=str(config.agent_id))
         run_month("2026-10", roster, default_pack(), run_dir, settings=settings,
                   template_dir=FAST_TEMPLATES, company="示例科技有限公司")
-    approve_run(run_dir, by="财务 王芳", now=APPROVED_AT)
+    approve_run(run_dir, by="财务 王芳", now=APPROVED_AT, templates=FAST_TEMPLATES)
     return run_dir
 
 
@@ -112,10 +112,11 @@ def test_thousand_employees_exactly_once_through_a_crash(big_run, tmp_path):
     sim, url = _simulator(left)
     try:
         env = _env(url)
-        first = subprocess.Popen([*PAYROLL, "send", str(run_dir)], cwd=ROOT, env=env,
+        send = [*PAYROLL, "send", str(run_dir), "--templates", str(FAST_TEMPLATES)]
+        first = subprocess.Popen(send, cwd=ROOT, env=env,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         at_kill = _kill_after(first, run_dir, 300)
-        rerun = subprocess.run([*PAYROLL, "send", str(run_dir)], cwd=ROOT, env=env,
+        rerun = subprocess.run(send, cwd=ROOT, env=env,
                                capture_output=True, text=True, timeout=600)
         status = subprocess.run([*PAYROLL, "send", "--status", str(run_dir)], cwd=ROOT,
                                 env=env, capture_output=True, text=True, timeout=120)

@@ -12,6 +12,7 @@ from engine.delivery.sender import Options
 from engine.errors import RunFolderError, VerifyError
 from engine.files import sha256_file
 from tests.delivery.conftest import settings_for, sim_for
+from tests.forgery import overlay, reseal
 
 
 def _send(run_dir, sim, **kw):
@@ -82,6 +83,28 @@ def test_one_changed_byte_after_approval_is_refused_naming_the_file(approved):
     with sim_for(approved) as sim:
         with pytest.raises(VerifyError, match=target.file):
             _send(approved, sim)
+        assert not sim.media and not sim.messages  # nothing at all was sent
+
+
+def test_a_payslip_that_is_not_a_rendering_of_the_month_is_never_sent(demo_run, tmp_path):
+    """Send runs ``verify --render`` on what it is about to deliver: an amount drawn over a
+    payslip, every hash redone and an approval written for the forged manifest (as an
+    unsigned approval can be) is refused before anything goes out."""
+    import shutil
+    from datetime import datetime, timezone
+
+    from engine.review import approval
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(demo_run, run_dir)
+    target = deliveries(run_dir)[2]
+    overlay(run_dir / target.file)
+    reseal(run_dir)
+    approval.write(run_dir, by="forger", now=datetime(2026, 11, 2, tzinfo=timezone.utc),
+                   checked={})
+    with sim_for(run_dir) as sim:
+        with pytest.raises(VerifyError, match=f"refusing to send.*{target.userid}"):
+            _send(run_dir, sim)
         assert not sim.media and not sim.messages  # nothing at all was sent
 
 

@@ -72,3 +72,22 @@ def test_an_xlsx_opening_file_reads_like_the_csv(tmp_path, keys):
     book.save(tmp_path / "opening.xlsx")
     values = read_opening(tmp_path / "opening.xlsx", keys, "2026-07")
     assert values == {"li": {"ytd_income": D("1234.50"), "comp_h": D(3)}}
+
+
+@pytest.mark.corpus("formula triggers")
+@pytest.mark.parametrize("userid", ["=1+1", "-2+3", "@SUM(1)", "'=1", "＋1", "plain"])
+def test_the_ledger_csv_reads_back_its_userids_exactly(tmp_path, userid):
+    """``results/ledger.csv`` goes through the formula-safe writer (quoted ids, amounts as
+    numbers); the next month's reader undoes the quote, so it meets the same employee."""
+    from engine.ledger.files import export_rows, read_ledger
+    from engine.ledger.models import COLUMNS, Ledger, Row
+    from engine.run import cells, exports
+
+    ledger = Ledger(month="2026-10", rows=(Row(userid=userid, key="comp_h", unit="h",
+                                               opening=D("0"), change=D("-1.50"),
+                                               closing=D("-1.50")),))
+    path = tmp_path / "ledger.csv"
+    exports.write_csv(path, export_rows(ledger), COLUMNS, COLUMNS[3:])
+    raw = path.read_text("utf-8").splitlines()[1].split(",")
+    assert not cells.is_live(raw[0]) and raw[3:] == ["0", "-1.50", "-1.50"]
+    assert read_ledger(path, "2026-10") == ledger

@@ -16,6 +16,7 @@ WINDOWS = ["CON", "con", "Prn", "AUX.txt", "NUL", "nul.tar.gz", "COM1", "com9", 
            "a<b", "a>b", "a:b", 'a"b', "a/b", "a\\b", "a|b", "a?b", "a*b", " lead", "x\tz"]
 
 
+@pytest.mark.corpus("100,000 ids")
 @pytest.mark.parametrize("userid", HOSTILE + WINDOWS)
 def test_hostile_ids_give_plain_portable_file_names(userid, tmp_path):
     name = payslip_filename(userid, set())
@@ -77,6 +78,7 @@ def corpus(size: int, seed: int = 13) -> list[str]:
     return list(seen)
 
 
+@pytest.mark.corpus("100,000 ids", cases=100_000)
 def test_a_hundred_thousand_ids_plan_unique_portable_names():
     ids = corpus(100_000)
     start = time.perf_counter()

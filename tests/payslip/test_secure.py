@@ -32,10 +32,9 @@ def test_garbage_is_a_render_error():
 
 
 def test_password_comes_from_the_roster_column():
-    password, problems = delivery_password(zhangsan(roster={"pdf_password": " 880101 "}),
-                                           "pdf_password")
+    password, problems = delivery_password("ZhangSan", " 880101 ", "pdf_password")
     assert (password, problems) == ("880101", [])
-    password, problems = delivery_password(zhangsan(), "pdf_password")
+    password, problems = delivery_password("ZhangSan", None, "pdf_password")
     assert password is None
     assert [(p.code, p.userid, p.field) for p in problems] == [
         ("no_delivery_password", "ZhangSan", "pdf_password")]

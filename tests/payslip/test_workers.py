@@ -7,7 +7,9 @@ import pytest
 from engine.payslip.pdf import embedded_data
 from engine.executor import render_all
 from engine.payslip.workers import plan
-from engine.rules.lines import Status
+from decimal import Decimal as D
+
+from engine.rules.lines import Status, Totals
 from payslip_samples import context, pdf_text, zhangsan
 
 HOSTILE_IDS = ["../../etc/x", "a/b", "..", "CON", "x" * 70, "王五"]
@@ -17,8 +19,11 @@ def _results():
     ok = [zhangsan(userid=u, roster={"pdf_password": f"pw-{n}"}) for n, u in enumerate(HOSTILE_IDS)]
     return [
         *ok[:3],
-        # no glyph: this one fails alone
-        zhangsan(userid="broken", name="坏\U0010FFFD", roster={"pdf_password": "pw"}),
+        zhangsan(userid="broken", totals=Totals(earnings=D("1"), deductions=D("0"), net=D("1"),
+                                                comp_hours=D("0")),
+                 roster={"pdf_password": "pw"}),  # fails alone
+        zhangsan(userid="emoji", name="火箭\U0001F680",
+                 roster={"pdf_password": "pw-e"}),  # no glyph: fallback form, a warning
         zhangsan(userid="missing", status=Status.MISSING),  # not paid by us: no payslip
         zhangsan(userid="nopass"),  # no password: no payslip at all (held)
         *ok[3:],
@@ -36,10 +41,11 @@ def pooled(tmp_path_factory):
 
 def test_every_ok_employee_but_the_broken_and_passwordless_ones_gets_a_payslip(pooled):
     out, files, problems, seen = pooled
-    assert [f.userid for f in files] == HOSTILE_IDS[:3] + HOSTILE_IDS[3:]
-    assert {(p.userid, p.code) for p in problems} == {
-        ("broken", "render_failed"), ("nopass", "no_delivery_password")}
-    assert seen[-1] == (len(HOSTILE_IDS) + 2, len(HOSTILE_IDS) + 2)
+    assert [f.userid for f in files] == HOSTILE_IDS[:3] + ["emoji"] + HOSTILE_IDS[3:]
+    assert {(p.userid, p.code, p.severity.value) for p in problems} == {
+        ("broken", "render_failed", "error"), ("nopass", "no_delivery_password", "error"),
+        ("emoji", "missing_glyph", "warning")}
+    assert seen[-1] == (len(HOSTILE_IDS) + 3, len(HOSTILE_IDS) + 3)
     assert [d for d, _ in seen] == list(range(1, len(seen) + 1))
 
 
@@ -72,8 +78,17 @@ def test_one_worker_in_process_gives_the_same_bytes(pooled, tmp_path):
     files, problems = render_all(_results(), context(encrypt_with="pdf_password"),
                                  tmp_path / "payslips", workers=1)
     assert [(f.path, f.sha256) for f in files] == [(f.path, f.sha256) for f in pooled_files]
-    assert len(problems) == 2
+    assert len(problems) == 3
     assert "王五" in pdf_text(tmp_path / files[-1].path)
+
+
+def test_a_character_no_font_draws_prints_in_fallback_form(pooled):
+    out, files, problems, _ = pooled
+    emoji = next(f for f in files if f.userid == "emoji")
+    assert "火箭[U+1F680]" in pdf_text(out.parent / emoji.path)
+    assert embedded_data(out.parent / emoji.path)["name"] == "火箭\U0001F680"  # data stays exact
+    warning = next(p for p in problems if p.code == "missing_glyph")
+    assert "U+1F680" in warning.message
 
 
 def test_plan_names_are_unique_and_skip_non_ok():

@@ -14,6 +14,7 @@ from engine.audit import approve_run, verify_run
 from engine.errors import ConfigError, RunFolderError, VerifyError
 from engine.files import sha256_file
 from engine.review import approval, signing
+from tests.forgery import overlay, reseal
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=timezone.utc)
 
@@ -50,6 +51,19 @@ def test_approval_records_who_when_and_what(run):
     assert verify_run(run).ok  # the approval is a known post-manifest file, not an extra one
     with pytest.raises(RunFolderError, match="already approved"):
         approve_run(run, by="someone else", now=NOW)
+
+
+def test_an_amount_drawn_over_a_payslip_is_not_approved_even_with_the_hashes_redone(run):
+    """Approval runs ``verify --render``: the embedded data and every hash agree with the
+    forgery, only a fresh rendering of the recomputed month shows the page is not the
+    month's."""
+    pdf = sorted((run / "payslips").glob("*.pdf"))[0]
+    overlay(pdf)
+    reseal(run)
+    assert verify_run(run).ok  # without rendering the forgery passes
+    with pytest.raises(VerifyError, match="not approved.*differs from a fresh rendering"):
+        approve_run(run, by="王芳", now=NOW)
+    assert not (run / "approval.json").exists()
 
 
 def test_a_run_that_does_not_verify_is_not_approved(run):

@@ -128,6 +128,7 @@ HOSTILE = {
 }
 
 
+@pytest.mark.corpus("malformed YAML")
 @pytest.mark.parametrize("name", sorted(HOSTILE))
 def test_hostile_yaml_is_a_located_error(tmp_path, name):
     text, expected = HOSTILE[name]
@@ -165,6 +166,7 @@ FUZZ = settings(max_examples=500, deadline=None, derandomize=True,
                                        HealthCheck.too_slow])
 
 
+@pytest.mark.corpus("malformed YAML", cases=500)
 @FUZZ
 @given(data=st.data())
 def test_mutated_small_pack_never_tracebacks(tmp_path, data):
@@ -175,6 +177,7 @@ def test_mutated_small_pack_never_tracebacks(tmp_path, data):
 
 @settings(max_examples=100, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@pytest.mark.corpus("malformed YAML", cases=100)
 @given(data=st.data())
 def test_mutated_default_pack_never_tracebacks(tmp_path, data):
     text = (RULES / "cn-default.yaml").read_text("utf-8")
@@ -187,6 +190,7 @@ def test_mutated_default_pack_never_tracebacks(tmp_path, data):
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.lists(st.sampled_from(TOKENS + list("abc:-{}[] \n'\"&*!#0123456789")),
                      max_size=40).map("".join))
+@pytest.mark.corpus("malformed YAML", cases=200)
 def test_random_token_soup_never_tracebacks(tmp_path, text):
     path = tmp_path / "soup.yaml"
     path.write_bytes(text.encode("utf-8", "surrogatepass"))
@@ -195,6 +199,7 @@ def test_random_token_soup_never_tracebacks(tmp_path, text):
 
 @settings(max_examples=25, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@pytest.mark.corpus("malformed YAML", cases=25)
 @given(data=st.data())
 def test_mutated_case_file_never_tracebacks(tmp_path, data):
     """`payroll rules test` reads the pack's case file with the same loader."""

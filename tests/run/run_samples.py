@@ -106,9 +106,10 @@ def write_tables(run_dir: Path, result: PayrollResult, problems: list[Problem],
 
     results = run_dir / "results"
     summary = tables.summary(result, problems, run_id)
-    exports.write_csv(results / "line_items.csv", tables.line_rows(result), tables.LINE_COLUMNS)
+    exports.write_csv(results / "line_items.csv", tables.line_rows(result), tables.LINE_COLUMNS,
+                      tables.NUMERIC)
     exports.write_csv(results / "employees.csv", tables.employee_rows(result),
-                      tables.employee_columns(result))
+                      tables.employee_columns(result), tables.numeric_columns(result))
     exports.write_csv(results / "problems.csv", tables.problem_rows(problems),
                       tables.PROBLEM_COLUMNS)
     exports.write_json(results / "summary.json", summary)

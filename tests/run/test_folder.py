@@ -52,3 +52,16 @@ def test_list_files_is_sorted_and_skips_manifests(tmp_path):
     for name in ("b/2.txt", "a.txt", "manifest.json", "manifest.csv"):
         atomic_write(tmp_path / name, "x")
     assert list_files(tmp_path) == ["a.txt", "b/2.txt"]
+
+
+def test_leftover_temporaries_are_found_and_removed(tmp_path):
+    from engine.run.folder import leftovers, remove_leftovers
+
+    (tmp_path / "payslips").mkdir()
+    stale = tmp_path / "payslips" / ".a.pdf.x1y2.part"
+    stale.write_bytes(b"half")
+    keep = tmp_path / "payslips" / "a.pdf"
+    keep.write_bytes(b"%PDF")
+    assert leftovers(tmp_path) == [stale]
+    remove_leftovers(tmp_path)
+    assert not stale.exists() and keep.exists()

@@ -39,6 +39,7 @@ def hold_in_other_process(run_dir: Path) -> subprocess.Popen:
     return proc
 
 
+@pytest.mark.corpus("concurrent runs")
 def test_a_second_process_is_refused_with_the_holder_named(tmp_path):
     run_dir = tmp_path / "run"
     holder = hold_in_other_process(run_dir)
@@ -70,6 +71,7 @@ def test_lock_is_reentrant_in_one_process_and_not_a_run_file(tmp_path):
     assert (run_dir / "results" / "a.csv").is_file()
 
 
+@pytest.mark.corpus("concurrent runs")
 def test_a_stale_lock_of_a_dead_process_is_reported_then_taken_over(tmp_path, caplog):
     run_dir = tmp_path / "run"
     run_dir.mkdir()
@@ -88,6 +90,7 @@ def test_a_stale_lock_of_a_dead_process_is_reported_then_taken_over(tmp_path, ca
     assert any("stale lock" in r.getMessage() for r in caplog.records)
 
 
+@pytest.mark.corpus("concurrent runs")
 def test_a_killed_run_leaves_a_stale_lock_that_the_next_run_reports(tmp_path):
     run_dir = tmp_path / "run"
     holder = hold_in_other_process(run_dir)
@@ -129,6 +132,7 @@ def start_run(roster: Path, out: Path, env: dict) -> subprocess.Popen:
         env={**os.environ, "COLUMNS": "250", **env})
 
 
+@pytest.mark.corpus("concurrent runs")
 def test_two_concurrent_runs_on_one_folder(slow_simulator, tmp_path):
     sim, env = slow_simulator
     full = tmp_path / "full.csv"

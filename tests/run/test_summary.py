@@ -194,3 +194,23 @@ def test_a_large_runs_warnings_past_the_limit_are_counted_not_listed(written, tm
     # every problem is still counted by code
     assert re.search(rf"warning · compute · MANY</td><td class=\"num\">{len(many)}<", html)
     assert "problems-left-out" not in summary_html(result, problems, summary, COMPANY)
+
+
+def test_emoji_and_control_characters_print_in_their_printable_form(tmp_path):
+    """An emoji in a department used to stop the whole summary (exit 6)."""
+    from run_samples import sample_result
+
+    result, problems = sample_result()
+    employees = []
+    for emp, dept in zip(result.employees, ("研发🚀部", "销售\x07部", "总部\u202e")):
+        base = emp.record.base_info.model_copy(update={"departs_name": dept})
+        employees.append(emp.model_copy(update={"record": emp.record.model_copy(
+            update={"base_info": base}), "name": f"{emp.name}🚀"}))
+    result = result.model_copy(update={"employees": tuple(employees)})
+    summary = write_tables(tmp_path, result, problems)
+    html_path, pdf_path = write_summary(tmp_path, result, problems, summary, COMPANY)
+    html = html_path.read_text("utf-8")
+    assert "研发🚀部" in html and "销售[U+0007]部" in html and "总部[U+202E]" in html
+    assert "\x07" not in html and "\u202e" not in html
+    text = pdf_text(pdf_path)
+    assert "研发[U+1F680]部" in text and "销售[U+0007]部" in text

@@ -329,4 +329,6 @@ def test_payslip_dropped_from_the_index_is_missing(demo_copy):
     dropped = rows.pop(0)
     manifest.write(demo_copy, json.loads((demo_copy / "manifest.json").read_text("utf-8")), rows)
     found = [(d.kind, d.file, d.userid, d.message) for d in verify(demo_copy).differences]
-    assert found == [("payslip", "manifest.csv", dropped["userid"], "payslip is missing")]
+    assert found == [("payslip", "manifest.csv", dropped["userid"], "payslip is missing"),
+                     ("extra_file", dropped["file"], "",
+                      "payslip file not listed for any employee in manifest.csv")]

@@ -82,7 +82,8 @@ def echoing():
                     "WECOM_RETRY_INITIAL_SECONDS": "0.01"}
 
 
-def test_echoed_token_and_secret_never_reach_any_output(echoing, tmp_path):
+@pytest.mark.corpus("echoed secrets")
+def test_echoed_token_and_secret_never_reach_any_output(echoing, tmp_path, record_property):
     sim, env = echoing
     env = {**env, "WECOM_TOKEN_CACHE": str(tmp_path / "tokens.json")}
     roster = tmp_path / "roster.csv"
@@ -115,6 +116,7 @@ def test_echoed_token_and_secret_never_reach_any_output(echoing, tmp_path):
              if p.is_file()]
     parts = [part for path in files for part in readable_parts(path)]
     assert any(p.suffix == ".pdf" for p in files) and len(parts) > len(files)
+    record_property("corpus_cases", len(secrets) * len(outputs + parts))  # searches made
     assert hits(secrets, outputs + parts) == []
     # the echo reached every stage (masked): snapshot answers, results and the payslips
     assert any(MASK.encode() in data for where, data in parts if "snapshot" in where)

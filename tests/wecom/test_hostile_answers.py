@@ -76,6 +76,7 @@ def test_deeply_nested_answer_is_a_transport_error(serve):
         client(url).departments()
 
 
+@pytest.mark.corpus("echoed secrets")
 def test_a_secret_behind_json_escapes_is_masked_in_the_error(serve):
     escaped = "".join(f"\\u{ord(c):04x}" for c in SECRET)
     url = serve(('{"errcode": 40013, "errmsg": "bad corp, secret ' + escaped + '"}').encode())

@@ -130,3 +130,14 @@ def test_record_builder_errors_name_the_whole_records_locations(broken, where):
         MonthRecord.model_validate({"base_info": {"acctid": "a"}, **broken})
     assert [e["loc"] for e in built.value.errors()] == [e["loc"] for e in plain.value.errors()]
     assert built.value.errors()[0]["loc"] == where
+
+
+def test_lone_surrogates_from_json_become_replacement_characters():
+    import json
+
+    from engine.wecom.models import MonthRecord
+
+    raw = json.loads('{"base_info": {"name": "a\\ud800b", "departs_name": "x\\udfff"}}')
+    base = MonthRecord.model_validate(raw).base_info
+    assert (base.name, base.departs_name) == ("a\ufffdb", "x\ufffd")
+    assert base.name.encode("utf-8")
