@@ -36,13 +36,14 @@ import weasyprint  # noqa: E402
 
 from engine.payslip.pdf import (DATA_NAME, PDF_VARIANT, Renderer, data_bytes,  # noqa: E402
                                 payslip_data, pinned_time)
-from engine.payslip.sample import context, zhangsan  # noqa: E402
+from engine.payslip.sample import context, varied  # noqa: E402
 from engine.executor import render_all  # noqa: E402
 
 
 def employees(n: int):
-    return [zhangsan(userid=f"user{i:05d}", name=f"张{'三四五六七八九十'[i % 8]}{i}")
-            for i in range(n)]
+    """Sample employees with their own names and amounts (a cache of repeated text must
+    earn its keep on text that differs as a month's payslips do)."""
+    return [varied(i) for i in range(n)]
 
 
 def cpu_time(children: bool = False) -> float:
@@ -80,16 +81,25 @@ def pooled(results, ctx, workers: int) -> tuple[float, float, float]:
     return len(results) / total, steady, cpu * 1000
 
 
-# Run inside each side's tree: only APIs both sides have (sample employees, render_pdf).
+# Run inside each side's tree: only APIs both sides have (sample employees, render_pdf);
+# names and earnings vary as in ``engine.payslip.sample.varied`` (older trees lack it).
 _WARM_CPU = """
 import gc, sys, time
+from decimal import Decimal as D
 sys.path.insert(0, sys.argv[1])
 from engine.payslip.pdf import Renderer, render_pdf
 from engine.payslip.sample import context, zhangsan
+from engine.rules.lines import Category
+def person(i):
+    p = zhangsan(userid=f"user{i:05d}", name=f"{'张王李赵刘陈杨黄'[i % 8]}{'三四五六七八九十'[i * 3 % 8]}{i}")
+    k = D(i * 37 % 1000) + D("0.01") * (i % 100)
+    lines = tuple(x.model_copy(update={"amount": x.amount + k})
+                  if x.category is Category.EARNING else x for x in p.lines)
+    more = {f: getattr(p.totals, f) + 3 * k for f in ("earnings", "net", "gross")}
+    return p.model_copy(update={"lines": lines, "totals": p.totals.model_copy(update=more)})
 ctx = context()
 renderer = Renderer(ctx.template_dir, ctx.lang)
-people = [zhangsan(userid=f"user{i:05d}", name=f"张{'三四五六七八九十'[i % 8]}{i}")
-          for i in range(int(sys.argv[2]) + 2)]
+people = [person(i) for i in range(int(sys.argv[2]) + 2)]
 for p in people[:2]:
     render_pdf(p, ctx, renderer)
 gc.freeze()

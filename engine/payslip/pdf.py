@@ -39,6 +39,7 @@ from engine.payslip.context import PayslipContext, build_view, load_labels, page
 from engine.payslip.document import payslip_document
 from engine.payslip.fonts import DEFAULT_FONTS, coverage, fallback_glyphs, label_text, locate
 from engine.payslip.render import render_html, render_page_css
+from engine.payslip.speedups import RENDER_LOCK, install as install_speedups
 from engine.payslip.subset import COMMON_FAMILY, SOURCE_FAMILY, common_font
 from engine.period import parse_month
 from engine.problems import Problem, warning
@@ -145,6 +146,7 @@ class Renderer:
                  environ: Mapping[str, str] | None = None) -> None:
         self.template_dir = template_dir.resolve()
         self.lang = lang
+        install_speedups()  # no-op with a WeasyPrint other than the one they were made for
         self.labels = load_labels(self.template_dir, lang)
         self.covered = coverage(fonts)
         common = common_font(*locate(SOURCE_FAMILY), extra=label_text(self.labels))
@@ -206,10 +208,11 @@ class Renderer:
             relationship="Data", url_fetcher=self.fetcher)
         document = payslip_document(html, self.template_dir.as_uri() + "/", self.fetcher)
         try:
-            raw = document.write_pdf(
-                stylesheets=self.stylesheets(ctx), font_config=self.font_config, pdf_variant=PDF_VARIANT,
-                attachments=[attachment], cache=self.cache, full_fonts=False,
-                uncompressed_pdf=True)
+            with RENDER_LOCK:  # the caches of engine.payslip.speedups serve one at a time
+                raw = document.write_pdf(
+                    stylesheets=self.stylesheets(ctx), font_config=self.font_config,
+                    pdf_variant=PDF_VARIANT, attachments=[attachment], cache=self.cache,
+                    full_fonts=False, uncompressed_pdf=True)
         except Exception as exc:  # WeasyPrint raises many unrelated types
             raise RenderError(f"{result.userid}: PDF rendering failed: {exc}") from exc
         return compact(raw, result.userid), problems

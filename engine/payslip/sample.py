@@ -73,6 +73,19 @@ def zhangsan(userid: str = "ZhangSan", name: str = "张三", record: dict | None
     return EmployeeResult(**fields)
 
 
+def varied(i: int) -> EmployeeResult:
+    """Sample employee number ``i``: its own userid, name and earnings (the lines and totals
+    still add up), so payslips of a benchmark or a test differ the way a month's do."""
+    result = zhangsan(userid=f"user{i:05d}",
+                      name=f"{'张王李赵刘陈杨黄'[i % 8]}{'三四五六七八九十'[i * 3 % 8]}{i}")
+    extra = D(i * 37 % 1000) + D("0.01") * (i % 100)
+    lines = tuple(line.model_copy(update={"amount": line.amount + extra})
+                  if line.category is Category.EARNING else line for line in result.lines)
+    totals = result.totals
+    more = {name: getattr(totals, name) + 3 * extra for name in ("earnings", "net", "gross")}
+    return result.model_copy(update={"lines": lines, "totals": totals.model_copy(update=more)})
+
+
 def context(**overrides) -> PayslipContext:
     fields = dict(company="有家企业有限公司", month="2026-10", run_id="2026-10-run-0001",
                   pack=PACK, snapshot_sha256="9b" * 32, template_dir=DEFAULT_TEMPLATES)

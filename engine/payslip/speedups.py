@@ -1,0 +1,149 @@
+"""Caches inside WeasyPrint 70 that make a warm worker's payslips cheaper, same bytes.
+
+Installed by ``engine.payslip.pdf`` when a ``Renderer`` is built. A worker renders
+hundreds of payslips from one template: the same stylesheet, the same labels, the same
+boxes with the same styles. WeasyPrint computes all of it again for every document.
+These patches keep, for the process, what is a pure function of inputs that repeat:
+
+- ``engine.payslip.styles``: computed styles, shared across documents;
+- ``engine.payslip.textlayout``: line breaking and shaping of repeated text, and the
+  Pango context and font description of a style;
+- here: the used margins, paddings, sizes and borders of a box
+  (``resolve_percentages``) for a style and containing block, and the strut (line
+  height and baseline) of a style.
+
+They replace functions inside WeasyPrint, so they are tied to the one version they were
+written and checked against: with any other WeasyPrint ``install`` does nothing and
+payslips are rendered by WeasyPrint alone (slower, same layout). The tests render the
+same payslips with and without them and compare the bytes. Every cache is bounded and
+keeps alive the objects its keys name by identity; a process renders one payslip at a
+time (``RENDER_LOCK``), since the caches and the shared layouts are not thread-safe.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import weasyprint
+from weasyprint.formatting_structure import boxes
+from weasyprint.layout import percent as wp_percent
+from weasyprint.text import line_break as wp_line_break
+
+from engine.payslip import styles, textlayout
+
+SUPPORTED_VERSION = "70.0"
+RENDER_LOCK = threading.RLock()
+MAX_ENTRIES = 8192
+
+_resolve_percentages = wp_percent.resolve_percentages
+_strut = wp_line_break.strut
+_USED = ("margin_left", "margin_right", "margin_top", "margin_bottom",
+         "padding_left", "padding_right", "padding_top", "padding_bottom",
+         "width", "min_width", "max_width", "height", "min_height", "max_height",
+         "border_top_width", "border_right_width", "border_bottom_width", "border_left_width")
+_PERCENTAGES: dict[tuple, tuple[Any, tuple]] = {}
+_STRUTS: dict[int, tuple[Any, tuple]] = {}
+_INSTALLED: list[tuple[object, str, object]] = []  # (owner, name, original)
+_SWITCHED_OFF: list[bool] = []  # non-empty inside ``disabled()``
+
+
+def resolve_percentages(box, containing_block):
+    """``resolve_percentages`` answered from earlier boxes with the same style and
+    containing block (collapsed borders, resolved per box, are left to WeasyPrint)."""
+    style = box.style
+    if style["border_collapse"] == "collapse":
+        return _resolve_percentages(box, containing_block)
+    if isinstance(containing_block, boxes.Box):
+        block = (containing_block.width, containing_block.height)
+    else:
+        block = tuple(containing_block)
+    key = (id(style), isinstance(box, boxes.PageBox), block)
+    entry = _PERCENTAGES.get(key)
+    if entry is None or entry[0] is not style:
+        _resolve_percentages(box, containing_block)
+        if len(_PERCENTAGES) >= MAX_ENTRIES:
+            _PERCENTAGES.clear()
+        _PERCENTAGES[key] = (style, tuple(getattr(box, name) for name in _USED))
+        return None
+    vars(box).update(zip(_USED, entry[1]))
+    return None
+
+
+def strut(style):
+    """``strut`` (used line height and baseline) once per style object."""
+    entry = _STRUTS.get(id(style))
+    if entry is not None and entry[0] is style:
+        return entry[1]
+    result = _strut(style)
+    if len(_STRUTS) >= MAX_ENTRIES:
+        _STRUTS.clear()
+    _STRUTS[id(style)] = (style, result)
+    return result
+
+
+def _targets() -> list[tuple[object, str, object]]:
+    """Every place a patched function is looked up from, with its replacement."""
+    out = [*styles.PATCHES, *textlayout.PATCHES]
+    for name, module in sorted(sys.modules.items()):
+        if not name.startswith("weasyprint."):
+            continue
+        if getattr(module, "resolve_percentages", None) is _resolve_percentages:
+            out.append((module, "resolve_percentages", resolve_percentages))
+        if getattr(module, "strut", None) is _strut:
+            out.append((module, "strut", strut))
+    return out
+
+
+def supported() -> bool:
+    return weasyprint.__version__ == SUPPORTED_VERSION
+
+
+def install() -> bool:
+    """Put the caches in place (once per process); ``False`` with another WeasyPrint or
+    inside ``disabled()``."""
+    if not supported() or _SWITCHED_OFF:
+        return False
+    with RENDER_LOCK:
+        if not _INSTALLED:
+            for owner, name, replacement in _targets():
+                _INSTALLED.append((owner, name, getattr(owner, name)))
+                setattr(owner, name, replacement)
+    return True
+
+
+def uninstall() -> None:
+    """Put WeasyPrint back as it was and forget every cached value."""
+    with RENDER_LOCK:
+        for owner, name, original in reversed(_INSTALLED):
+            setattr(owner, name, original)
+        _INSTALLED.clear()
+        clear()
+
+
+@contextmanager
+def disabled() -> Iterator[None]:
+    """WeasyPrint alone inside the block (renderers built in it install nothing)."""
+    was_installed = installed()
+    uninstall()
+    _SWITCHED_OFF.append(True)
+    try:
+        yield
+    finally:
+        _SWITCHED_OFF.pop()
+        if was_installed:
+            install()
+
+
+def installed() -> bool:
+    return bool(_INSTALLED)
+
+
+def clear() -> None:
+    _PERCENTAGES.clear()
+    _STRUTS.clear()
+    styles.clear()
+    textlayout.clear()

@@ -1,0 +1,193 @@
+"""Text layout shared by every payslip of a process (WeasyPrint 70 internals).
+
+Installed by ``engine.payslip.speedups``. Every line of text costs WeasyPrint two Pango
+layouts: one to find where the line breaks (``split_first_line``), and after layout the
+same text is shaped again from nothing to draw it (``Layout.reactivate``), each time with
+a new Pango context and font description. Most lines of a payslip are the same on every
+payslip (labels, headings, units), and with ``engine.payslip.styles`` they have the same
+style object too, so three things are kept for the process:
+
+- the answer of ``split_first_line`` for (text, style, available width, justification,
+  line start, minimum): where the line breaks, its width, height and baseline. Each box
+  gets its own copy of the answer's ``Layout`` (drawing may edit a box's layout);
+- the Pango layout drawn for such a line: drawn once, then every later box with that
+  answer draws from it (a draw with an ellipsis edits its layout, so it gets a fresh one);
+- per style, the Pango context, font description and font metrics a layout is made
+  with (``Layout.setup``); they are never edited after they are made.
+
+Pango's answers are a pure function of those inputs and the fonts, so the PDFs are
+byte-identical with or without the caches (tested).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import weasyprint.draw as wp_draw
+from weasyprint.draw import text as wp_draw_text
+from weasyprint.layout import inline as wp_inline
+from weasyprint.layout import preferred as wp_preferred
+from weasyprint.text import line_break as wp_line_break
+from weasyprint.text.constants import LST_TO_ISO, PANGO_DIRECTION
+from weasyprint.text.ffi import FROM_UNITS, ffi, gobject, pango, unicode_to_char_p
+from weasyprint.text.fonts import font_features, get_font_description
+
+Layout = wp_line_break.Layout
+_split_first_line = wp_line_break.split_first_line
+_reactivate = Layout.reactivate
+_deactivate = Layout.deactivate
+_draw_text = wp_draw_text.draw_text
+MAX_LINES = 4096
+MAX_SETUPS = 1024
+_DRAWN = "_payslip_drawn"  # on a Layout copy: the _Drawn shared by its copies
+
+_LINES: dict[tuple, tuple] = {}
+_SETUPS: dict[int, "_Setup"] = {}
+
+
+class _Drawn:
+    """The Pango layout one cached line was drawn with, shared by the boxes showing it."""
+
+    __slots__ = ("layout", "language", "style", "text")
+
+    def __init__(self) -> None:
+        self.layout = self.language = self.style = self.text = None
+
+
+class _Setup(NamedTuple):
+    style: Any  # kept alive: the key is its id
+    context: Any
+    language: Any
+    description: Any
+    decoration: tuple | None  # ascent, underline/strikethrough position and thickness
+    features: bytes
+
+
+def split_first_line(text, style, context, max_width, justification_spacing,
+                     is_line_start=True, minimum=False):
+    """``split_first_line`` answered from the process's lines when it has seen them."""
+    key = (text, id(style), max_width, justification_spacing, is_line_start, minimum)
+    entry = _LINES.get(key)
+    if entry is None or entry[0] is not style:
+        layout, *metrics = _split_first_line(text, style, context, max_width,
+                                             justification_spacing, is_line_start, minimum)
+        if len(_LINES) >= MAX_LINES:
+            _LINES.clear()
+        entry = _LINES[key] = (style, dict(vars(layout)), _Drawn(), tuple(metrics))
+    _style, state, drawn, metrics = entry
+    layout = Layout.__new__(Layout)
+    vars(layout).update(state)
+    setattr(layout, _DRAWN, drawn)
+    return (layout, *metrics)
+
+
+def reactivate(self, style):
+    """``Layout.reactivate``, taking the layout its line was already drawn with."""
+    drawn = getattr(self, _DRAWN, None)
+    if drawn is not None and drawn.style is style and drawn.text == self.text:
+        self.layout, self.language, self.style = drawn.layout, drawn.language, style
+        return
+    _reactivate(self, style)
+
+
+def deactivate(self):
+    """``Layout.deactivate``, keeping the first drawn layout of a cached line."""
+    drawn = getattr(self, _DRAWN, None)
+    if drawn is not None and drawn.layout is None and hasattr(self, "layout"):
+        drawn.layout, drawn.language, drawn.style = self.layout, self.language, self.style
+        drawn.text = self.text
+    _deactivate(self)
+
+
+def draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis):
+    """``draw_text``; a draw with an ellipsis edits its layout, so it gets its own."""
+    if text_overflow == "ellipsis" or block_ellipsis != "none":
+        vars(textbox.pango_layout).pop(_DRAWN, None)
+    return _draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis)
+
+
+def _language(style) -> tuple[Any, Any]:
+    """The Pango language of ``style`` and whether the context must be set to it."""
+    override = style["font_language_override"]
+    if override != "normal":
+        lang_p, _ = unicode_to_char_p(LST_TO_ISO.get(override.lower(), override))
+    elif style["lang"]:
+        lang_p, _ = unicode_to_char_p(style["lang"])
+    else:
+        return pango.pango_language_get_default(), False
+    return pango.pango_language_from_string(lang_p), True
+
+
+def _decoration(context, description, language) -> tuple:
+    metrics = ffi.gc(pango.pango_context_get_metrics(context, description, language),
+                     pango.pango_font_metrics_unref)
+    return tuple(FROM_UNITS * getter(metrics) for getter in (
+        pango.pango_font_metrics_get_ascent,
+        pango.pango_font_metrics_get_underline_position,
+        pango.pango_font_metrics_get_strikethrough_position,
+        pango.pango_font_metrics_get_underline_thickness,
+        pango.pango_font_metrics_get_strikethrough_thickness))
+
+
+def _setup_for(style) -> _Setup:
+    """What ``Layout.setup`` makes for ``style`` before the layout itself (once)."""
+    entry = _SETUPS.get(id(style))
+    if entry is not None and entry.style is style:
+        return entry
+    context = ffi.gc(pango.pango_font_map_create_context(style.font_config.font_map),
+                     gobject.g_object_unref)
+    pango.pango_context_set_round_glyph_positions(context, False)
+    pango.pango_context_set_base_dir(context, PANGO_DIRECTION[style["direction"]])
+    language, set_language = _language(style)
+    if set_language:
+        pango.pango_context_set_language(context, language)
+    assert not isinstance(style["font_family"], str), "font_family should be a list"
+    description = get_font_description(style)
+    decoration = (_decoration(context, description, language)
+                  if style["text_decoration_line"] != "none" else None)
+    features = font_features(
+        style["font_kerning"], style["font_variant_ligatures"],
+        style["font_variant_position"], style["font_variant_caps"],
+        style["font_variant_numeric"], style["font_variant_alternates"],
+        style["font_variant_east_asian"], style["font_feature_settings"])
+    joined = ",".join(f"{key} {value}" for key, value in features.items()).encode()
+    if len(_SETUPS) >= MAX_SETUPS:
+        _SETUPS.clear()
+    entry = _SETUPS[id(style)] = _Setup(style, context, language, description, decoration,
+                                        joined)
+    return entry
+
+
+def setup(self, style):
+    """``Layout.setup`` with the style's shared context and font description."""
+    shared = _setup_for(style)
+    self.style = style
+    self.first_line_direction = 0
+    self.language = shared.language
+    self.layout = ffi.gc(pango.pango_layout_new(shared.context), gobject.g_object_unref)
+    pango.pango_layout_set_auto_dir(self.layout, False)
+    pango.pango_layout_set_font_description(self.layout, shared.description)
+    if shared.decoration is None:
+        self.ascent = self.underline_position = self.strikethrough_position = None
+    else:
+        (self.ascent, self.underline_position, self.strikethrough_position,
+         self.underline_thickness, self.strikethrough_thickness) = shared.decoration
+    if shared.features:
+        attr = style.font_config.font_features.setdefault(
+            shared.features, pango.pango_attr_font_features_new(shared.features))
+        attr_list = pango.pango_attr_list_new()
+        pango.pango_attr_list_insert(attr_list, attr)
+        pango.pango_layout_set_attributes(self.layout, attr_list)
+
+
+PATCHES = ((wp_inline, "split_first_line", split_first_line),
+           (wp_preferred, "split_first_line", split_first_line),
+           (Layout, "setup", setup),
+           (Layout, "reactivate", reactivate),
+           (Layout, "deactivate", deactivate),
+           (wp_draw, "draw_text", draw_text))
+
+
+def clear() -> None:
+    _LINES.clear()
+    _SETUPS.clear()
