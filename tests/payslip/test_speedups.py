@@ -81,3 +81,18 @@ def test_without_speedups_payslips_still_render():
         pdf = render_pdf(zhangsan(), context(), Renderer(DEFAULT_TEMPLATES, "zh", environ={}))
         assert not speedups.installed()
     assert "张三" in pdf_text(pdf)
+
+
+def test_the_shape_of_a_document_keeps_the_attribute_values_selectors_read():
+    import xml.etree.ElementTree as ET
+
+    def shape(markup, read=frozenset({"colspan"})):
+        return styles._shape(list(ET.fromstring(markup).iter()), read)
+
+    same = '<html><head><meta name="k" content="{}"/></head><body><td colspan="{}">x</td></body></html>'
+    assert shape(same.format("user1", 2)) == shape(same.format("user2", 2))  # content unread
+    assert shape(same.format("user1", 2)) != shape(same.format("user1", 3))  # colspan read
+    assert shape('<html><p class="a">x</p></html>') != shape('<html><p class="b">x</p></html>')
+    assert shape("<html><p>x</p></html>") != shape("<html><p></p></html>")  # :empty
+    assert shape("<html><style>p{}</style></html>") is None
+    assert shape('<html><meta http-equiv="content-language" content="en"/></html>') is None
