@@ -15,8 +15,9 @@ winning value and its weight. Values from the stylesheets are compared by identi
 same parsed objects every time); values WeasyPrint parses per document from attributes
 (``lang``, ``id``) are compared by value when they are plain strings, numbers and tuples.
 Every object a key names is kept alive by the cached style itself, so an identity never
-stands for another object. Page and margin-box styles, which layout edits per document,
-are never shared.
+stands for another object. Page and margin-box styles are shared per page type (side,
+name, index): layout's edits of them (the page counters, the viewport's overflow) give
+the same values every time they are made.
 
 A document whose element tree has the same shape as an earlier one — the same tags and
 attributes in the same places, with the same values where a selector or WeasyPrint
@@ -37,6 +38,7 @@ from typing import Any
 from weasyprint import css as wp_css
 from weasyprint import document as wp_document
 from weasyprint.formatting_structure import build as wp_build
+from weasyprint.layout import page as wp_page
 
 _set_computed_styles = wp_css.StyleFor.set_computed_styles
 _get_all_computed_styles = wp_css.get_all_computed_styles
@@ -67,7 +69,7 @@ def _plain(value: object) -> object:
         return value
     if isinstance(value, (int, float)):
         return (type(value).__name__, value)
-    if isinstance(value, tuple):
+    if isinstance(value, (tuple, list)):  # a list as the value it has now
         return (type(value).__name__, tuple(_plain(item) for item in value))
     raise _NotPlain
 
@@ -80,14 +82,19 @@ def _value_key(value: object) -> object:
 
 
 def _cascade_key(cascaded: dict[str, tuple[Any, Any]]) -> tuple:
-    return tuple((name, _value_key(value), weight)
+    return tuple((name, _value_key(value), _value_key(weight))
                  for name, (value, weight) in cascaded.items())
 
 
 def set_computed_styles(self, element, parent, root=None, pseudo_type=None,
                         base_url=None, target_collector=None):
     """``StyleFor.set_computed_styles`` answering from the process's shared styles."""
-    if not hasattr(element, "tag"):  # '@page' and margin boxes: edited per document
+    page = isinstance(element, wp_page.PageType)  # a page type and its margin boxes
+    try:
+        page_key = _plain(element) if page else None
+    except _NotPlain:
+        page = False
+    if not page and not hasattr(element, "tag"):
         return _set_computed_styles(self, element, parent, root, pseudo_type, base_url,
                                     target_collector)
     computed = self.get_computed_styles()
@@ -95,8 +102,8 @@ def set_computed_styles(self, element, parent, root=None, pseudo_type=None,
     parent_style = None if is_root else computed[parent, None]
     root_style = None if is_root else computed[root, None]
     cascaded = self.get_cascaded_styles().get((element, pseudo_type), {})
-    key = (id(parent_style), id(root_style), pseudo_type, base_url, id(self.font_config),
-           _cascade_key(cascaded))
+    key = (page_key, id(parent_style), id(root_style), pseudo_type,
+           base_url, id(self.font_config), _cascade_key(cascaded))
     style = _STYLES.get(key)
     if style is None:
         _set_computed_styles(self, element, parent, root, pseudo_type, base_url,
