@@ -9,8 +9,9 @@ These patches keep, for the process, what is a pure function of inputs that repe
 - ``engine.payslip.textlayout``: line breaking and shaping of repeated text, and the
   Pango context and font description of a style;
 - here: the used margins, paddings, sizes and borders of a box
-  (``resolve_percentages``) for a style and containing block, and the strut (line
-  height and baseline) of a style.
+  (``resolve_percentages``) for a style and containing block, the strut (line height
+  and baseline) of a style, the styles of a table and its wrapper (``wrap_table``), and
+  cssselect2's compiled selectors for a selector string.
 
 They replace functions inside WeasyPrint, so they are tied to the one version they were
 written and checked against: with any other WeasyPrint ``install`` does nothing and
@@ -26,10 +27,13 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
 
 import weasyprint
+from cssselect2 import tree as cssselect2_tree
 from weasyprint.formatting_structure import boxes
+from weasyprint.formatting_structure import build as wp_build
 from weasyprint.layout import percent as wp_percent
 from weasyprint.text import line_break as wp_line_break
 
@@ -41,12 +45,15 @@ MAX_ENTRIES = 8192
 
 _resolve_percentages = wp_percent.resolve_percentages
 _strut = wp_line_break.strut
+_wrap_table = wp_build.wrap_table
+_compile_selector_list = cssselect2_tree.compile_selector_list
 _USED = ("margin_left", "margin_right", "margin_top", "margin_bottom",
          "padding_left", "padding_right", "padding_top", "padding_bottom",
          "width", "min_width", "max_width", "height", "min_height", "max_height",
          "border_top_width", "border_right_width", "border_bottom_width", "border_left_width")
 _PERCENTAGES: dict[tuple, tuple[Any, tuple]] = {}
 _STRUTS: dict[int, tuple[Any, tuple]] = {}
+_TABLE_STYLES: dict[tuple, tuple[Any, Any, Any]] = {}  # -> (style, wrapper's, table's)
 _INSTALLED: list[tuple[object, str, object]] = []  # (owner, name, original)
 _SWITCHED_OFF: list[bool] = []  # non-empty inside ``disabled()``
 
@@ -85,9 +92,40 @@ def strut(style):
     return result
 
 
+def wrap_table(box, children):
+    """``wrap_table``, giving the wrapper and the table the styles an earlier table of the
+    same style got (WeasyPrint copies and edits both for every table of every document,
+    and then computes the copies' values afresh)."""
+    wrapper = _wrap_table(box, children)
+    table = next(child for child in wrapper.children if isinstance(child, boxes.TableBox))
+    key = (id(box.style), type(wrapper))
+    entry = _TABLE_STYLES.get(key)
+    if entry is None or entry[0] is not box.style:
+        if len(_TABLE_STYLES) >= MAX_ENTRIES:
+            _TABLE_STYLES.clear()
+        _TABLE_STYLES[key] = (box.style, wrapper.style, table.style)
+    else:
+        wrapper.style, table.style = entry[1], entry[2]
+    return wrapper
+
+
+@lru_cache(maxsize=256)
+def _compiled_selectors(selectors: str) -> tuple:
+    return tuple(_compile_selector_list(selectors))
+
+
+def compile_selector_list(input, namespaces=None):
+    """cssselect2's ``compile_selector_list``, once per selector string (WeasyPrint
+    queries ``'title', 'meta', 'link'`` in every document; compiling evaluates code)."""
+    if isinstance(input, str) and namespaces is None:
+        return list(_compiled_selectors(input))
+    return _compile_selector_list(input, namespaces)
+
+
 def _targets() -> list[tuple[object, str, object]]:
     """Every place a patched function is looked up from, with its replacement."""
-    out = [*styles.PATCHES, *textlayout.PATCHES]
+    out = [*styles.PATCHES, *textlayout.PATCHES, (wp_build, "wrap_table", wrap_table),
+           (cssselect2_tree, "compile_selector_list", compile_selector_list)]
     for name, module in sorted(sys.modules.items()):
         if not name.startswith("weasyprint."):
             continue
@@ -145,5 +183,6 @@ def installed() -> bool:
 def clear() -> None:
     _PERCENTAGES.clear()
     _STRUTS.clear()
+    _TABLE_STYLES.clear()
     styles.clear()
     textlayout.clear()
