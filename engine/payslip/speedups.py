@@ -11,7 +11,8 @@ These patches keep, for the process, what is a pure function of inputs that repe
 - here: the used margins, paddings, sizes and borders of a box
   (``resolve_percentages``) for a style and containing block, the strut (line height
   and baseline) of a style, the styles of a table and its wrapper (``wrap_table``), and
-  cssselect2's compiled selectors for a selector string.
+  cssselect2's compiled selectors for a selector string; and ``avoid_collisions``
+  without its search for floats when the page has none.
 
 They replace functions inside WeasyPrint, so they are tied to the one version they were
 written and checked against: with any other WeasyPrint ``install`` does nothing and
@@ -34,6 +35,9 @@ import weasyprint
 from cssselect2 import tree as cssselect2_tree
 from weasyprint.formatting_structure import boxes
 from weasyprint.formatting_structure import build as wp_build
+from weasyprint.layout import block as wp_block
+from weasyprint.layout import float as wp_float
+from weasyprint.layout import inline as wp_inline
 from weasyprint.layout import percent as wp_percent
 from weasyprint.text import line_break as wp_line_break
 
@@ -46,6 +50,7 @@ MAX_ENTRIES = 8192
 _resolve_percentages = wp_percent.resolve_percentages
 _strut = wp_line_break.strut
 _wrap_table = wp_build.wrap_table
+_avoid_collisions = wp_float.avoid_collisions
 _compile_selector_list = cssselect2_tree.compile_selector_list
 _USED = ("margin_left", "margin_right", "margin_top", "margin_bottom",
          "padding_left", "padding_right", "padding_top", "padding_bottom",
@@ -92,6 +97,28 @@ def strut(style):
     return result
 
 
+def avoid_collisions(context, box, containing_block, outer=True):
+    """``avoid_collisions`` when no float is on the page: the bounds are the containing
+    block's (the same arithmetic as WeasyPrint's, without its search over floats)."""
+    if context.excluded_shapes or containing_block.style["direction"] != "ltr":
+        return _avoid_collisions(context, box, containing_block, outer)
+    position_y = box.position_y if outer else box.border_box_y()
+    if box.border_height() == 0 and box.is_floated():
+        return 0, position_y, containing_block.width
+    max_left_bound = containing_block.content_box_x()
+    max_right_bound = max_left_bound + containing_block.width
+    if not outer:
+        max_left_bound += box.margin_left
+        max_right_bound -= box.margin_right
+    assert (box.is_floated() or isinstance(box, boxes.LineBox) or box.is_table_wrapper
+            or isinstance(box, boxes.BlockReplacedBox) or box.establishes_formatting_context())
+    position_x = max_left_bound
+    if not outer:
+        position_x -= box.margin_left
+        position_y -= box.margin_top
+    return position_x, position_y, max_right_bound - max_left_bound
+
+
 def wrap_table(box, children):
     """``wrap_table``, giving the wrapper and the table the styles an earlier table of the
     same style got (WeasyPrint copies and edits both for every table of every document,
@@ -125,6 +152,8 @@ def compile_selector_list(input, namespaces=None):
 def _targets() -> list[tuple[object, str, object]]:
     """Every place a patched function is looked up from, with its replacement."""
     out = [*styles.PATCHES, *textlayout.PATCHES, (wp_build, "wrap_table", wrap_table),
+           (wp_inline, "avoid_collisions", avoid_collisions),
+           (wp_block, "avoid_collisions", avoid_collisions),
            (cssselect2_tree, "compile_selector_list", compile_selector_list)]
     for name, module in sorted(sys.modules.items()):
         if not name.startswith("weasyprint."):

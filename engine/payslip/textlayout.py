@@ -12,6 +12,10 @@ style object too, so three things are kept for the process:
   gets its own copy of the answer's ``Layout`` (drawing may edit a box's layout);
 - the Pango layout drawn for such a line: drawn once, then every later box with that
   answer draws from it (a draw with an ellipsis edits its layout, so it gets a fresh one);
+  and what drawing it wrote: the PDF text operators (all but the position are the same
+  every time) and, per glyph, its width and text, which each document's font records
+  as drawing would (first text of a glyph kept). A line with a missing glyph, a colour
+  font or right-to-left text is always drawn by WeasyPrint;
 - per style, the Pango context, font description and font metrics a layout is made
   with (``Layout.setup``); they are never edited after they are made.
 
@@ -37,6 +41,7 @@ _split_first_line = wp_line_break.split_first_line
 _reactivate = Layout.reactivate
 _deactivate = Layout.deactivate
 _draw_text = wp_draw_text.draw_text
+_draw_first_line = wp_draw_text.draw_first_line
 MAX_LINES = 4096
 MAX_SETUPS = 1024
 _DRAWN = "_payslip_drawn"  # on a Layout copy: the _Drawn shared by its copies
@@ -46,12 +51,45 @@ _SETUPS: dict[int, "_Setup"] = {}
 
 
 class _Drawn:
-    """The Pango layout one cached line was drawn with, shared by the boxes showing it."""
+    """The Pango layout one cached line was drawn with, shared by the boxes showing it,
+    and what drawing it wrote (``ops``: ``None`` not yet recorded, ``()`` not replayable)."""
 
-    __slots__ = ("layout", "language", "style", "text")
+    __slots__ = ("layout", "language", "style", "text", "ops", "glyphs")
 
     def __init__(self) -> None:
-        self.layout = self.language = self.style = self.text = None
+        self.layout = self.language = self.style = self.text = self.ops = None
+        self.glyphs: tuple = ()
+
+
+class _Recorder:
+    """A PDF stream that notes the calls ``draw_first_line`` makes on it."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+        self.ops: list[tuple[str, Any]] = []
+
+    def __getattr__(self, name):  # ink_rect, logical_rect: read as they are
+        return getattr(self._stream, name)
+
+    def set_text_matrix(self, *values):
+        self.ops.append(("matrix", None))  # where the line is: the caller's each time
+        self._stream.set_text_matrix(*values)
+
+    def add_font(self, pango_font):
+        self.ops.append(("add_font", pango_font))
+        return self._stream.add_font(pango_font)
+
+    def set_font_size(self, *args):
+        self.ops.append(("set_font_size", args))
+        self._stream.set_font_size(*args)
+
+    def show_text(self, *args):
+        self.ops.append(("show_text", args))
+        self._stream.show_text(*args)
+
+    def set_text_rise(self, *args):
+        self.ops.append(("set_text_rise", args))
+        self._stream.set_text_rise(*args)
 
 
 class _Setup(NamedTuple):
@@ -104,6 +142,74 @@ def draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis):
     if text_overflow == "ellipsis" or block_ellipsis != "none":
         vars(textbox.pango_layout).pop(_DRAWN, None)
     return _draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis)
+
+
+def _glyphs(stream, textbox) -> tuple | None:
+    """(pango font, glyph, width, text) of every drawn glyph of the line just drawn,
+    computed as ``draw_first_line`` does; ``None`` if the line has a glyph or a font
+    that line drawing treats specially (missing glyph, colour or bitmap font)."""
+    first_line, _ = textbox.pango_layout.get_first_line()
+    utf8 = textbox.pango_layout.text.encode()
+    out = []
+    run = first_line.runs[0]
+    while run != ffi.NULL:
+        item = run.data
+        run = run.next
+        pango_font = item.item.analysis.font
+        font, _size = stream.add_font(pango_font)
+        if font.svg or font.png or font.colr or item.item.analysis.level % 2:
+            return None
+        glyphs, count = item.glyphs, item.glyphs.num_glyphs
+        clusters, offset, length = glyphs.log_clusters, item.item.offset, item.item.length
+        for i, info in enumerate(glyphs.glyphs[0:count]):
+            glyph = info.glyph
+            if glyph == pango.PANGO_GLYPH_EMPTY:
+                continue
+            if glyph & pango.PANGO_GLYPH_UNKNOWN_FLAG or glyph not in font.widths:
+                return None
+            end = length if i == count - 1 else clusters[i + 1]
+            text = utf8[offset + clusters[i]:offset + end].decode()
+            out.append((pango_font, glyph, font.widths[glyph], text))
+    return tuple(out)
+
+
+def _replay(stream, drawn: _Drawn, matrix) -> bool:
+    """Write what drawing the line wrote the first time; ``False`` (nothing written) if
+    this document's fonts would make it write something else."""
+    fonts = {}
+    for op, arg in drawn.ops:
+        if op == "add_font":
+            fonts[arg] = stream.add_font(arg)[0]  # in the order drawing adds them
+    for pango_font, glyph, width, _text in drawn.glyphs:
+        if fonts[pango_font].widths.get(glyph, width) != width:
+            return False
+    for op, arg in drawn.ops:
+        if op == "matrix":
+            stream.set_text_matrix(*matrix.values)
+        elif op != "add_font":
+            getattr(stream, op)(*arg)
+    for pango_font, glyph, width, text in drawn.glyphs:
+        font = fonts[pango_font]
+        font.to_unicode.setdefault(glyph, text)
+        font.widths.setdefault(glyph, width)
+    return True
+
+
+def draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
+    """``draw_first_line``; a cached line writes what it wrote the first time."""
+    drawn = getattr(textbox.pango_layout, _DRAWN, None)
+    if (drawn is None or drawn.ops == () or drawn.layout is None
+            or drawn.layout is not getattr(textbox.pango_layout, "layout", None)
+            or not textbox.text.strip() or textbox.style["font_size"] < 1e-6):
+        return _draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix)
+    if drawn.ops is not None and _replay(stream, drawn, matrix):
+        return []
+    recorder = _Recorder(stream)
+    emojis = _draw_first_line(recorder, textbox, text_overflow, block_ellipsis, matrix)
+    glyphs = None if emojis else _glyphs(stream, textbox)
+    if drawn.ops is None:
+        drawn.ops, drawn.glyphs = (tuple(recorder.ops), glyphs) if glyphs is not None else ((), ())
+    return emojis
 
 
 def _language(style) -> tuple[Any, Any]:
@@ -185,7 +291,8 @@ PATCHES = ((wp_inline, "split_first_line", split_first_line),
            (Layout, "setup", setup),
            (Layout, "reactivate", reactivate),
            (Layout, "deactivate", deactivate),
-           (wp_draw, "draw_text", draw_text))
+           (wp_draw, "draw_text", draw_text),
+           (wp_draw_text, "draw_first_line", draw_first_line))
 
 
 def clear() -> None:
