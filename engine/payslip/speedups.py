@@ -11,8 +11,9 @@ These patches keep, for the process, what is a pure function of inputs that repe
 - here: the used margins, paddings, sizes and borders of a box
   (``resolve_percentages``) for a style and containing block, the strut (line height
   and baseline) of a style, the styles of a table and its wrapper (``wrap_table``), and
-  cssselect2's compiled selectors for a selector string; and ``avoid_collisions``
-  without its search for floats when the page has none.
+  cssselect2's compiled selectors for a selector string, whether a style has any
+  background; and ``avoid_collisions`` without its search for floats when the page has
+  none.
 
 They replace functions inside WeasyPrint, so they are tied to the one version they were
 written and checked against: with any other WeasyPrint ``install`` does nothing and
@@ -35,6 +36,7 @@ import weasyprint
 from cssselect2 import tree as cssselect2_tree
 from weasyprint.formatting_structure import boxes
 from weasyprint.formatting_structure import build as wp_build
+from weasyprint.layout import background as wp_background
 from weasyprint.layout import block as wp_block
 from weasyprint.layout import float as wp_float
 from weasyprint.layout import inline as wp_inline
@@ -51,6 +53,7 @@ _resolve_percentages = wp_percent.resolve_percentages
 _strut = wp_line_break.strut
 _wrap_table = wp_build.wrap_table
 _avoid_collisions = wp_float.avoid_collisions
+_layout_box_backgrounds = wp_background.layout_box_backgrounds
 _compile_selector_list = cssselect2_tree.compile_selector_list
 _USED = ("margin_left", "margin_right", "margin_top", "margin_bottom",
          "padding_left", "padding_right", "padding_top", "padding_bottom",
@@ -59,6 +62,7 @@ _USED = ("margin_left", "margin_right", "margin_top", "margin_bottom",
 _PERCENTAGES: dict[tuple, tuple[Any, tuple]] = {}
 _STRUTS: dict[int, tuple[Any, tuple]] = {}
 _TABLE_STYLES: dict[tuple, tuple[Any, Any, Any]] = {}  # -> (style, wrapper's, table's)
+_NO_BACKGROUND: dict[int, tuple[Any, bool]] = {}
 _INSTALLED: list[tuple[object, str, object]] = []  # (owner, name, original)
 _SWITCHED_OFF: list[bool] = []  # non-empty inside ``disabled()``
 
@@ -119,6 +123,38 @@ def avoid_collisions(context, box, containing_block, outer=True):
     return position_x, position_y, max_right_bound - max_left_bound
 
 
+def _no_background(style) -> bool:
+    """Whether WeasyPrint gives a box of ``style`` no background, border image or mask
+    (the conditions of ``layout_box_backgrounds``, once per style)."""
+    entry = _NO_BACKGROUND.get(id(style))
+    if entry is None or entry[0] is not style:
+        color = style["background_color"]
+        color = style["color"] if color == "currentcolor" else color
+        plain = (style["border_image_source"][0] == "none"
+                 and style["mask_border_source"][0] == "none" and not style["box_shadow"]
+                 and (style["visibility"] == "hidden"
+                      or (color.alpha == 0 and all(kind != "url" and not value for kind, value
+                                                   in style["background_image"]))))
+        if len(_NO_BACKGROUND) >= MAX_ENTRIES:
+            _NO_BACKGROUND.clear()
+        entry = _NO_BACKGROUND[id(style)] = (style, plain)
+    return entry[1]
+
+
+def layout_box_backgrounds(page, box, get_image_from_uri, layout_children=True,
+                           style=None):
+    """``layout_box_backgrounds``, skipping the background's computation for a box
+    whose style has none (as WeasyPrint would conclude)."""
+    if style is not None or box is page or not _no_background(box.style):
+        return _layout_box_backgrounds(page, box, get_image_from_uri, layout_children, style)
+    wp_percent.resolve_radii_percentages(box)
+    if layout_children:
+        for child in box.all_children():
+            layout_box_backgrounds(page, child, get_image_from_uri)
+    box.background = None
+    return None
+
+
 def wrap_table(box, children):
     """``wrap_table``, giving the wrapper and the table the styles an earlier table of the
     same style got (WeasyPrint copies and edits both for every table of every document,
@@ -153,6 +189,7 @@ def _targets() -> list[tuple[object, str, object]]:
     """Every place a patched function is looked up from, with its replacement."""
     out = [*styles.PATCHES, *textlayout.PATCHES, (wp_build, "wrap_table", wrap_table),
            (wp_inline, "avoid_collisions", avoid_collisions),
+           (wp_background, "layout_box_backgrounds", layout_box_backgrounds),
            (wp_block, "avoid_collisions", avoid_collisions),
            (cssselect2_tree, "compile_selector_list", compile_selector_list)]
     for name, module in sorted(sys.modules.items()):
@@ -213,5 +250,6 @@ def clear() -> None:
     _PERCENTAGES.clear()
     _STRUTS.clear()
     _TABLE_STYLES.clear()
+    _NO_BACKGROUND.clear()
     styles.clear()
     textlayout.clear()
