@@ -141,6 +141,23 @@ def test_same_run_gives_the_same_bytes(written, tmp_path):
     assert [p.read_bytes() for p in again] == [p.read_bytes() for p in paths]
 
 
+def test_the_payslip_speedups_leave_the_summary_bytes_alone(written, tmp_path):
+    """The WeasyPrint caches a payslip renderer installs apply to every document of the
+    process, the summary too: same bytes with them (warm) and without."""
+    from engine.payslip import speedups
+    from engine.payslip.pdf import Renderer, render_pdf as render_payslip
+    from engine.payslip.sample import context, zhangsan
+
+    run_dir, paths, result, problems, summary = written
+    render_payslip(zhangsan(), context(), Renderer(context().template_dir, "zh", environ={}))
+    warm = [p.read_bytes() for p in write_summary(tmp_path / "warm", result, problems,
+                                                  summary, COMPANY)]
+    with speedups.disabled():
+        plain = [p.read_bytes() for p in write_summary(tmp_path / "plain", result, problems,
+                                                       summary, COMPANY)]
+    assert warm == plain == [p.read_bytes() for p in paths]
+
+
 def _png(path: Path, colour: str) -> Path:
     from PIL import Image
 
