@@ -15,7 +15,8 @@ revision ``REV`` (e.g. ``main``), exported with ``git archive`` into a temporary
 Each side renders the same sample employees in a process of its own (fonts loaded and
 one warm-up render first, then CPU time of ``-n`` payslips); the sides alternate for
 ``--rounds`` rounds so load from other processes falls on both, and the median of each
-side is compared.
+side is compared. The older side keeps Python's default collector settings unless
+``--same-gc`` gives it this checkout's worker settings as well.
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ def warm_cpu(tree: Path, n: int, gc_threshold: bool) -> float:
     return float(out.strip().splitlines()[-1])
 
 
-def ab(rev: str, n: int, rounds: int) -> None:
+def ab(rev: str, n: int, rounds: int, same_gc: bool = False) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         old = Path(tmp) / "old"
         old.mkdir()
@@ -128,7 +129,7 @@ def ab(rev: str, n: int, rounds: int) -> None:
         subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
         sides: dict[str, list[float]] = {rev: [], "this": []}
         for _ in range(rounds):
-            sides[rev].append(warm_cpu(old, n, gc_threshold=False))
+            sides[rev].append(warm_cpu(old, n, gc_threshold=same_gc))
             # the workers of this checkout collect garbage less often; so does its side
             sides["this"].append(warm_cpu(ROOT, n, gc_threshold=True))
     before, after = (statistics.median(sides[k]) * 1000 for k in (rev, "this"))
@@ -142,9 +143,12 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=60, help="payslips per measurement")
     parser.add_argument("--ab", metavar="REV", help="A/B warm CPU per payslip against REV")
     parser.add_argument("--rounds", type=int, default=3, help="A/B rounds (alternating)")
+    parser.add_argument("--same-gc", action="store_true",
+                        help="A/B: give REV's side this checkout's collector settings too "
+                             "(REV's workers may already use them)")
     args = parser.parse_args()
     if args.ab:
-        ab(args.ab, args.n, args.rounds)
+        ab(args.ab, args.n, args.rounds, args.same_gc)
         return
     ctx, results = context(), employees(args.n)
     cores = os.cpu_count() or 1

@@ -8,6 +8,7 @@ These patches keep, for the process, what is a pure function of inputs that repe
 - ``engine.payslip.styles``: computed styles, shared across documents;
 - ``engine.payslip.textlayout``: line breaking and shaping of repeated text, and the
   Pango context and font description of a style;
+- ``engine.payslip.borders``: the colours and line styles of a style's borders;
 - here: the used margins, paddings, sizes and borders of a box
   (``resolve_percentages``) for a style and containing block, the strut (line height
   and baseline) of a style, the styles of a table and its wrapper (``wrap_table``), and
@@ -43,7 +44,7 @@ from weasyprint.layout import inline as wp_inline
 from weasyprint.layout import percent as wp_percent
 from weasyprint.text import line_break as wp_line_break
 
-from engine.payslip import styles, textlayout
+from engine.payslip import borders, styles, textlayout
 
 SUPPORTED_VERSION = "70.0"
 RENDER_LOCK = threading.RLock()
@@ -187,7 +188,8 @@ def compile_selector_list(input, namespaces=None):
 
 def _targets() -> list[tuple[object, str, object]]:
     """Every place a patched function is looked up from, with its replacement."""
-    out = [*styles.PATCHES, *textlayout.PATCHES, (wp_build, "wrap_table", wrap_table),
+    out = [*styles.PATCHES, *textlayout.PATCHES, *borders.PATCHES,
+           (wp_build, "wrap_table", wrap_table),
            (wp_inline, "avoid_collisions", avoid_collisions),
            (wp_background, "layout_box_backgrounds", layout_box_backgrounds),
            (wp_block, "avoid_collisions", avoid_collisions),
@@ -253,3 +255,4 @@ def clear() -> None:
     _NO_BACKGROUND.clear()
     styles.clear()
     textlayout.clear()
+    borders.clear()
