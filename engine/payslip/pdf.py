@@ -39,7 +39,7 @@ from engine.payslip.context import PayslipContext, build_view, load_labels, page
 from engine.payslip.document import payslip_document
 from engine.payslip.fonts import DEFAULT_FONTS, coverage, fallback_glyphs, label_text, locate
 from engine.payslip.render import render_html, render_page_css
-from engine.payslip.speedups import RENDER_LOCK, install as install_speedups
+from engine.payslip.speedups import RENDER_LOCK, install as install_speedups, release
 from engine.payslip.subset import COMMON_FAMILY, SOURCE_FAMILY, common_font
 from engine.period import parse_month
 from engine.problems import Problem, warning
@@ -209,10 +209,13 @@ class Renderer:
         document = payslip_document(html, self.template_dir.as_uri() + "/", self.fetcher)
         try:
             with RENDER_LOCK:  # the caches of engine.payslip.speedups serve one at a time
-                raw = document.write_pdf(
-                    stylesheets=self.stylesheets(ctx), font_config=self.font_config,
-                    pdf_variant=PDF_VARIANT, attachments=[attachment], cache=self.cache,
-                    full_fonts=False, uncompressed_pdf=True)
+                try:
+                    raw = document.write_pdf(
+                        stylesheets=self.stylesheets(ctx), font_config=self.font_config,
+                        pdf_variant=PDF_VARIANT, attachments=[attachment], cache=self.cache,
+                        full_fonts=False, uncompressed_pdf=True)
+                finally:
+                    release()  # the document is freed now, not by the garbage collector
         except Exception as exc:  # WeasyPrint raises many unrelated types
             raise RenderError(f"{result.userid}: PDF rendering failed: {exc}") from exc
         return compact(raw, result.userid), problems

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -37,6 +38,7 @@ import weasyprint
 from cssselect2 import tree as cssselect2_tree
 from weasyprint.formatting_structure import boxes
 from weasyprint.formatting_structure import build as wp_build
+from weasyprint import layout as wp_layout
 from weasyprint.layout import background as wp_background
 from weasyprint.layout import block as wp_block
 from weasyprint.layout import float as wp_float
@@ -55,12 +57,14 @@ _strut = wp_line_break.strut
 _wrap_table = wp_build.wrap_table
 _avoid_collisions = wp_float.avoid_collisions
 _layout_box_backgrounds = wp_background.layout_box_backgrounds
+_layout_context_init = wp_layout.LayoutContext.__init__
+_CONTEXTS: "weakref.WeakSet[Any]" = weakref.WeakSet()  # layout contexts not yet released
 _compile_selector_list = cssselect2_tree.compile_selector_list
 _USED = ("margin_left", "margin_right", "margin_top", "margin_bottom",
          "padding_left", "padding_right", "padding_top", "padding_bottom",
          "width", "min_width", "max_width", "height", "min_height", "max_height",
          "border_top_width", "border_right_width", "border_bottom_width", "border_left_width")
-_PERCENTAGES: dict[tuple, tuple[Any, tuple]] = {}
+_PERCENTAGES: dict[tuple, tuple[Any, dict[str, Any]]] = {}
 _STRUTS: dict[int, tuple[Any, tuple]] = {}
 _TABLE_STYLES: dict[tuple, tuple[Any, Any, Any]] = {}  # -> (style, wrapper's, table's)
 _NO_BACKGROUND: dict[int, tuple[Any, bool]] = {}
@@ -78,15 +82,15 @@ def resolve_percentages(box, containing_block):
         block = (containing_block.width, containing_block.height)
     else:
         block = tuple(containing_block)
-    key = (id(style), isinstance(box, boxes.PageBox), block)
+    key = (id(style), type(box), block)  # the type: a page box resolves heights otherwise
     entry = _PERCENTAGES.get(key)
     if entry is None or entry[0] is not style:
         _resolve_percentages(box, containing_block)
         if len(_PERCENTAGES) >= MAX_ENTRIES:
             _PERCENTAGES.clear()
-        _PERCENTAGES[key] = (style, tuple(getattr(box, name) for name in _USED))
+        _PERCENTAGES[key] = (style, {name: getattr(box, name) for name in _USED})
         return None
-    vars(box).update(zip(_USED, entry[1]))
+    vars(box).update(entry[1])
     return None
 
 
@@ -156,6 +160,22 @@ def layout_box_backgrounds(page, box, get_image_from_uri, layout_children=True,
     return None
 
 
+def layout_context_init(self, *args, **kwargs):
+    """``LayoutContext.__init__``, noting the context so ``release`` can find it."""
+    _layout_context_init(self, *args, **kwargs)
+    _CONTEXTS.add(self)
+
+
+def release() -> None:
+    """Break the one reference cycle holding a written document: its layout context's
+    ``get_image_from_uri`` is a partial of the context itself, so every box, style and
+    layout of the page waited for the garbage collector (1,700 objects a payslip, the
+    collector's whole work). Called once the PDF bytes exist; nothing reads it then."""
+    for context in list(_CONTEXTS):
+        vars(context).pop("get_image_from_uri", None)
+    _CONTEXTS.clear()
+
+
 def wrap_table(box, children):
     """``wrap_table``, giving the wrapper and the table the styles an earlier table of the
     same style got (WeasyPrint copies and edits both for every table of every document,
@@ -191,6 +211,7 @@ def _targets() -> list[tuple[object, str, object]]:
     out = [*styles.PATCHES, *textlayout.PATCHES, *borders.PATCHES,
            (wp_build, "wrap_table", wrap_table),
            (wp_inline, "avoid_collisions", avoid_collisions),
+           (wp_layout.LayoutContext, "__init__", layout_context_init),
            (wp_background, "layout_box_backgrounds", layout_box_backgrounds),
            (wp_block, "avoid_collisions", avoid_collisions),
            (cssselect2_tree, "compile_selector_list", compile_selector_list)]

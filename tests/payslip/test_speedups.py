@@ -96,3 +96,21 @@ def test_the_shape_of_a_document_keeps_the_attribute_values_selectors_read():
     assert shape("<html><p>x</p></html>") != shape("<html><p></p></html>")  # :empty
     assert shape("<html><style>p{}</style></html>") is None
     assert shape('<html><meta http-equiv="content-language" content="en"/></html>') is None
+
+
+@pytest.mark.skipif(not speedups.supported(), reason="speedups are for WeasyPrint 70.0")
+def test_a_written_payslip_is_freed_without_the_garbage_collector():
+    import gc
+
+    from weasyprint.layout import LayoutContext
+
+    renderer = Renderer(DEFAULT_TEMPLATES, "zh", environ={})
+    render_pdf(varied(1), context(), renderer)
+    gc.collect()
+    gc.disable()
+    try:
+        render_pdf(varied(2), context(), renderer)
+        alive = [o for o in gc.get_objects() if isinstance(o, LayoutContext)]
+    finally:
+        gc.enable()
+    assert alive == []
