@@ -36,6 +36,7 @@ from typing import Any
 
 import weasyprint
 from cssselect2 import tree as cssselect2_tree
+from weasyprint.css import properties as wp_properties
 from weasyprint.formatting_structure import boxes
 from weasyprint.formatting_structure import build as wp_build
 from weasyprint import layout as wp_layout
@@ -180,6 +181,8 @@ def wrap_table(box, children):
     """``wrap_table``, giving the wrapper and the table the styles an earlier table of the
     same style got (WeasyPrint copies and edits both for every table of every document,
     and then computes the copies' values afresh)."""
+    for name in wp_properties.TABLE_WRAPPER_BOX_PROPERTIES:
+        box.style[name]  # computed once on the shared style: its copies below inherit it
     wrapper = _wrap_table(box, children)
     table = next(child for child in wrapper.children if isinstance(child, boxes.TableBox))
     key = (id(box.style), type(wrapper))
