@@ -5,7 +5,8 @@ per process) and by ``payroll verify`` (``embedded_data``). The renderer holds w
 costly to build and safe to share between documents: WeasyPrint's ``FontConfiguration``,
 the parsed stylesheet, the image cache, the glyph coverage of the font chain and a URL
 fetcher that serves only files inside the template folder; ``engine.payslip.document``
-builds each page's WeasyPrint document (XML parse, lean user-agent stylesheet). Output
+builds each page's WeasyPrint document (XML parse, lean user-agent stylesheet), and
+``engine.payslip.speedups`` keeps WeasyPrint's repeated work for the process. Output
 is deterministic: the attachment dates are pinned (``SOURCE_DATE_EPOCH`` when set, else
 the period's last day), no other date is written and the file ID is derived from the
 content.
