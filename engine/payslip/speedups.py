@@ -58,6 +58,9 @@ _strut = wp_line_break.strut
 _wrap_table = wp_build.wrap_table
 _avoid_collisions = wp_float.avoid_collisions
 _layout_box_backgrounds = wp_background.layout_box_backgrounds
+_resolve_radii_percentages = wp_percent.resolve_radii_percentages
+_CORNERS = tuple(f"border_{corner}_radius"
+                 for corner in ("top_left", "top_right", "bottom_right", "bottom_left"))
 _layout_context_init = wp_layout.LayoutContext.__init__
 _CONTEXTS: "weakref.WeakSet[Any]" = weakref.WeakSet()  # layout contexts not yet released
 _compile_selector_list = cssselect2_tree.compile_selector_list
@@ -69,6 +72,7 @@ _PERCENTAGES: dict[tuple, tuple[Any, dict[str, Any]]] = {}
 _STRUTS: dict[int, tuple[Any, tuple]] = {}
 _TABLE_STYLES: dict[tuple, tuple[Any, Any, Any]] = {}  # -> (style, wrapper's, table's)
 _NO_BACKGROUND: dict[int, tuple[Any, bool]] = {}
+_SQUARE: dict[int, tuple[Any, bool]] = {}
 _INSTALLED: list[tuple[object, str, object]] = []  # (owner, name, original)
 _SWITCHED_OFF: list[bool] = []  # non-empty inside ``disabled()``
 
@@ -147,13 +151,29 @@ def _no_background(style) -> bool:
     return entry[1]
 
 
+def resolve_radii_percentages(box):
+    """``resolve_radii_percentages``: a style whose four corners each have a zero radius
+    (WeasyPrint's short track) gives every box ``(0, 0)`` corners without the lookups."""
+    style = box.style
+    entry = _SQUARE.get(id(style))
+    if entry is None or entry[0] is not style:
+        square = all((0, "px") in style[name] for name in _CORNERS)
+        if len(_SQUARE) >= MAX_ENTRIES:
+            _SQUARE.clear()
+        entry = _SQUARE[id(style)] = (style, square)
+    if not entry[1]:
+        return _resolve_radii_percentages(box)
+    vars(box).update(dict.fromkeys(_CORNERS, (0, 0)))
+    return None
+
+
 def layout_box_backgrounds(page, box, get_image_from_uri, layout_children=True,
                            style=None):
     """``layout_box_backgrounds``, skipping the background's computation for a box
     whose style has none (as WeasyPrint would conclude)."""
     if style is not None or box is page or not _no_background(box.style):
         return _layout_box_backgrounds(page, box, get_image_from_uri, layout_children, style)
-    wp_percent.resolve_radii_percentages(box)
+    resolve_radii_percentages(box)
     if layout_children:
         for child in box.all_children():
             layout_box_backgrounds(page, child, get_image_from_uri)
@@ -216,6 +236,7 @@ def _targets() -> list[tuple[object, str, object]]:
            (wp_inline, "avoid_collisions", avoid_collisions),
            (wp_layout.LayoutContext, "__init__", layout_context_init),
            (wp_background, "layout_box_backgrounds", layout_box_backgrounds),
+           (wp_background, "resolve_radii_percentages", resolve_radii_percentages),
            (wp_block, "avoid_collisions", avoid_collisions),
            (cssselect2_tree, "compile_selector_list", compile_selector_list)]
     for name, module in sorted(sys.modules.items()):
@@ -277,6 +298,7 @@ def clear() -> None:
     _STRUTS.clear()
     _TABLE_STYLES.clear()
     _NO_BACKGROUND.clear()
+    _SQUARE.clear()
     styles.clear()
     textlayout.clear()
     borders.clear()

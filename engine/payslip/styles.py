@@ -49,6 +49,7 @@ _STYLE_FOR_ATTRIBUTES = frozenset({"_cascaded_styles", "_computed_styles",
                                    "initial_page_sizes", "_sheets", "font_config"})
 
 _STYLES: dict[tuple, Any] = {}
+_VALUE_KEYS: dict[int, tuple[Any, object]] = {}  # id(value) -> (value, its key)
 # shape key -> (sheets, [(element index, pseudo type, style)])
 _SHAPES: dict[tuple, tuple[list, list[tuple[int, Any, Any]]]] = {}
 _SELECTOR_STRINGS: dict[tuple, tuple[list, frozenset[str]]] = {}
@@ -62,27 +63,42 @@ class _NotPlain(Exception):
     pass
 
 
-def _plain(value: object) -> object:
+def _plain(value: object, lists: bool = True) -> object:
     """``value`` as a hashable key comparing by value (type included, so 1 != 1.0), for
-    strings, numbers and (named) tuples of them; ``_NotPlain`` for anything else."""
+    strings, numbers and (named) tuples of them, and lists (as the value they have now)
+    if ``lists``; ``_NotPlain`` for anything else."""
     if value is None or isinstance(value, (str, bool)):
         return value
     if isinstance(value, (int, float)):
         return (type(value).__name__, value)
-    if isinstance(value, (tuple, list)):  # a list as the value it has now
-        return (type(value).__name__, tuple(_plain(item) for item in value))
+    if isinstance(value, tuple) or (lists and isinstance(value, list)):
+        return (type(value).__name__, tuple(_plain(item, lists) for item in value))
     raise _NotPlain
 
 
 def _value_key(value: object) -> object:
+    entry = _VALUE_KEYS.get(id(value))
+    if entry is not None and entry[0] is value:
+        return entry[1]
     try:
-        return _plain(value)
+        key = _plain(value, lists=False)  # immutable: its key can be kept
     except _NotPlain:
-        return ("id", id(value))  # the cached style's ``cascaded`` keeps ``value`` alive
+        key = ("id", id(value))  # the cached style's ``cascaded`` keeps ``value`` alive
+    if len(_VALUE_KEYS) >= MAX_STYLES:
+        _VALUE_KEYS.clear()
+    _VALUE_KEYS[id(value)] = (value, key)
+    return key
+
+
+def _weight_key(weight: object) -> object:
+    try:  # (precedence, layer, specificity): made afresh per document, compared by value
+        return _plain(weight)
+    except _NotPlain:
+        return ("id", id(weight))  # kept alive by the cached style's ``cascaded``
 
 
 def _cascade_key(cascaded: dict[str, tuple[Any, Any]]) -> tuple:
-    return tuple((name, _value_key(value), _value_key(weight))
+    return tuple((name, _value_key(value), _weight_key(weight))
                  for name, (value, weight) in cascaded.items())
 
 
@@ -253,6 +269,7 @@ PATCHES = ((wp_css.StyleFor, "set_computed_styles", set_computed_styles),
 def clear() -> None:
     """Forget every shared style (the next documents compute theirs afresh)."""
     _STYLES.clear()
+    _VALUE_KEYS.clear()
     _SHAPES.clear()
     _SELECTOR_STRINGS.clear()
 

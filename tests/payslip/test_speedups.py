@@ -114,3 +114,18 @@ def test_a_written_payslip_is_freed_without_the_garbage_collector():
     finally:
         gc.enable()
     assert alive == []
+
+
+@pytest.mark.skipif(not speedups.supported(), reason="speedups are for WeasyPrint 70.0")
+def test_a_warm_payslip_computes_no_style_value(monkeypatch):
+    from weasyprint.css import ComputedStyle
+
+    renderer = Renderer(DEFAULT_TEMPLATES, "zh", environ={})
+    for i in range(3):
+        render_pdf(varied(i), context(), renderer)
+    computed = []
+    missing = ComputedStyle.__missing__
+    monkeypatch.setattr(ComputedStyle, "__missing__",
+                        lambda self, key: computed.append(key) or missing(self, key))
+    render_pdf(varied(7), context(), renderer)
+    assert computed == []
