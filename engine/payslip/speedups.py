@@ -62,7 +62,7 @@ _resolve_radii_percentages = wp_percent.resolve_radii_percentages
 _CORNERS = tuple(f"border_{corner}_radius"
                  for corner in ("top_left", "top_right", "bottom_right", "bottom_left"))
 _layout_context_init = wp_layout.LayoutContext.__init__
-_CONTEXTS: "weakref.WeakSet[Any]" = weakref.WeakSet()  # layout contexts not yet released
+_LOCAL = threading.local()  # .contexts: this thread's layout contexts not yet released
 _compile_selector_list = cssselect2_tree.compile_selector_list
 _USED = ("margin_left", "margin_right", "margin_top", "margin_bottom",
          "padding_left", "padding_right", "padding_top", "padding_bottom",
@@ -184,17 +184,25 @@ def layout_box_backgrounds(page, box, get_image_from_uri, layout_children=True,
 def layout_context_init(self, *args, **kwargs):
     """``LayoutContext.__init__``, noting the context so ``release`` can find it."""
     _layout_context_init(self, *args, **kwargs)
-    _CONTEXTS.add(self)
+    _contexts().add(self)
+
+
+def _contexts() -> "weakref.WeakSet[Any]":
+    if not hasattr(_LOCAL, "contexts"):
+        _LOCAL.contexts = weakref.WeakSet()
+    return _LOCAL.contexts
 
 
 def release() -> None:
     """Break the one reference cycle holding a written document: its layout context's
     ``get_image_from_uri`` is a partial of the context itself, so every box, style and
     layout of the page waited for the garbage collector (1,700 objects a payslip, the
-    collector's whole work). Called once the PDF bytes exist; nothing reads it then."""
-    for context in list(_CONTEXTS):
+    collector's whole work). Called once the PDF bytes exist; nothing reads it then.
+    Only this thread's contexts: another thread may be laying out a document of its own."""
+    contexts = _contexts()
+    for context in list(contexts):
         vars(context).pop("get_image_from_uri", None)
-    _CONTEXTS.clear()
+    contexts.clear()
 
 
 def wrap_table(box, children):
