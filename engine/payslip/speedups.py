@@ -13,8 +13,9 @@ These patches keep, for the process, what is a pure function of inputs that repe
   (``resolve_percentages``) for a style and containing block, the strut (line height
   and baseline) of a style, the styles of a table and its wrapper (``wrap_table``), and
   cssselect2's compiled selectors for a selector string, whether a style has any
-  background; and ``avoid_collisions`` without its search for floats when the page has
-  none.
+  background or square corners; ``avoid_collisions`` without its search for floats when
+  the page has none, and ``gather_anchors`` passing over boxes that carry no anchor,
+  link, bookmark, form or transform.
 
 They replace functions inside WeasyPrint, so they are tied to the one version they were
 written and checked against: with any other WeasyPrint ``install`` does nothing and
@@ -39,6 +40,8 @@ from cssselect2 import tree as cssselect2_tree
 from weasyprint.css import properties as wp_properties
 from weasyprint.formatting_structure import boxes
 from weasyprint.formatting_structure import build as wp_build
+from weasyprint import anchors as wp_anchors
+from weasyprint import document as wp_document
 from weasyprint import layout as wp_layout
 from weasyprint.layout import background as wp_background
 from weasyprint.layout import block as wp_block
@@ -59,6 +62,8 @@ _wrap_table = wp_build.wrap_table
 _avoid_collisions = wp_float.avoid_collisions
 _layout_box_backgrounds = wp_background.layout_box_backgrounds
 _resolve_radii_percentages = wp_percent.resolve_radii_percentages
+_gather_anchors = wp_anchors.gather_anchors
+_FORM_TAGS = frozenset({"form", "button", "input", "select", "textarea"})
 _CORNERS = tuple(f"border_{corner}_radius"
                  for corner in ("top_left", "top_right", "bottom_right", "bottom_left"))
 _layout_context_init = wp_layout.LayoutContext.__init__
@@ -181,6 +186,20 @@ def layout_box_backgrounds(page, box, get_image_from_uri, layout_children=True,
     return None
 
 
+def gather_anchors(box, anchors, links, bookmarks, forms, parent_matrix=None,
+                   parent_form=None, parent_link=None):
+    """``gather_anchors``: a box without a transform, an anchor, a bookmark, a link or a
+    form element adds nothing; its children are looked at as WeasyPrint would."""
+    style = box.style
+    if (style["transform"] or style["anchor"] or box.bookmark_label or box.link
+            or parent_link or (box.element is not None and box.element.tag in _FORM_TAGS)):
+        return _gather_anchors(box, anchors, links, bookmarks, forms, parent_matrix,
+                               parent_form, parent_link)
+    for child in box.all_children():
+        gather_anchors(child, anchors, links, bookmarks, forms, parent_matrix, parent_form)
+    return None
+
+
 def layout_context_init(self, *args, **kwargs):
     """``LayoutContext.__init__``, noting the context so ``release`` can find it."""
     _layout_context_init(self, *args, **kwargs)
@@ -243,6 +262,8 @@ def _targets() -> list[tuple[object, str, object]]:
            (wp_build, "wrap_table", wrap_table),
            (wp_inline, "avoid_collisions", avoid_collisions),
            (wp_layout.LayoutContext, "__init__", layout_context_init),
+           (wp_anchors, "gather_anchors", gather_anchors),
+           (wp_document, "gather_anchors", gather_anchors),
            (wp_background, "layout_box_backgrounds", layout_box_backgrounds),
            (wp_background, "resolve_radii_percentages", resolve_radii_percentages),
            (wp_block, "avoid_collisions", avoid_collisions),
