@@ -17,7 +17,9 @@ style object too, so three things are kept for the process:
   as drawing would (first text of a glyph kept). A line with a missing glyph, a colour
   font or right-to-left text is always drawn by WeasyPrint;
 - per style, the Pango context, font description and font metrics a layout is made
-  with (``Layout.setup``); they are never edited after they are made.
+  with (``Layout.setup``); they are never edited after they are made;
+- per font face and size, the PDF font WeasyPrint builds from it (tables, metrics, the
+  file's bytes): each document gets a copy with its own glyph widths and text.
 
 Pango's answers are a pure function of those inputs and the fonts, so the PDFs are
 byte-identical with or without the caches (tested).
@@ -25,16 +27,19 @@ byte-identical with or without the caches (tested).
 
 from __future__ import annotations
 
+import copy
 from typing import Any, NamedTuple
 
 import weasyprint.draw as wp_draw
 from weasyprint.draw import text as wp_draw_text
 from weasyprint.layout import inline as wp_inline
 from weasyprint.layout import preferred as wp_preferred
+from weasyprint.pdf import stream as wp_stream
+from weasyprint.pdf.fonts import Font
 from weasyprint.text import line_break as wp_line_break
 from weasyprint.text.constants import LST_TO_ISO, PANGO_DIRECTION
-from weasyprint.text.ffi import FROM_UNITS, ffi, gobject, pango, unicode_to_char_p
-from weasyprint.text.fonts import font_features, get_font_description
+from weasyprint.text.ffi import FROM_UNITS, ffi, gobject, harfbuzz, pango, unicode_to_char_p
+from weasyprint.text.fonts import font_features, get_font_description, get_pango_font_key
 
 Layout = wp_line_break.Layout
 _split_first_line = wp_line_break.split_first_line
@@ -44,9 +49,11 @@ _draw_text = wp_draw_text.draw_text
 _draw_first_line = wp_draw_text.draw_first_line
 MAX_LINES = 4096
 MAX_SETUPS = 1024
+MAX_FONTS = 64
 _DRAWN = "_payslip_drawn"  # on a Layout copy: the _Drawn shared by its copies
 
 _LINES: dict[tuple, tuple] = {}
+_FONTS: dict[tuple, Font] = {}  # (description hash, size, face address) -> first Font made
 _SETUPS: dict[int, "_Setup"] = {}
 
 
@@ -212,6 +219,35 @@ def draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
     return emojis
 
 
+def add_font(self, pango_font):
+    """``Stream.add_font``: a document's font for a Pango font is a copy of the first one
+    made for the same font face and size (instead of reading the font's tables, metrics
+    and whole file again for every payslip), with its own glyph widths and text."""
+    key, description, font_size = get_pango_font_key(pango_font)
+    if key not in self._fonts:
+        face = harfbuzz.hb_font_get_face(pango.pango_font_get_hb_font(pango_font))
+        cache_key = (key, font_size, int(ffi.cast("uintptr_t", face)))
+        template = _FONTS.get(cache_key)
+        if template is None:
+            template = Font(pango_font, description, font_size)
+            if template.png or template.svg or template.colr:  # colour glyphs: per document
+                self._fonts[key] = template
+                return template, font_size
+            same_file = next((f for (_, _, address), f in _FONTS.items()
+                              if address == cache_key[2]), None)
+            if same_file is not None:  # one copy of a font file's bytes for all its sizes
+                template.file_content = same_file.file_content
+            if len(_FONTS) >= MAX_FONTS:
+                _FONTS.clear()
+            _FONTS[cache_key] = template  # holds a reference to ``face``: the address stays
+        font = copy.copy(template)
+        font.widths, font.to_unicode, font.missing = {}, {}, {}
+        font.used_in_forms = False
+        font.variations, font.tables = dict(template.variations), list(template.tables)
+        self._fonts[key] = font
+    return self._fonts[key], font_size
+
+
 def _language(style) -> tuple[Any, Any]:
     """The Pango language of ``style`` and whether the context must be set to it."""
     override = style["font_language_override"]
@@ -292,9 +328,11 @@ PATCHES = ((wp_inline, "split_first_line", split_first_line),
            (Layout, "reactivate", reactivate),
            (Layout, "deactivate", deactivate),
            (wp_draw, "draw_text", draw_text),
-           (wp_draw_text, "draw_first_line", draw_first_line))
+           (wp_draw_text, "draw_first_line", draw_first_line),
+           (wp_stream.Stream, "add_font", add_font))
 
 
 def clear() -> None:
     _LINES.clear()
+    _FONTS.clear()
     _SETUPS.clear()
