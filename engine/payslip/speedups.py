@@ -13,7 +13,7 @@ These patches keep, for the process, what is a pure function of inputs that repe
   (``resolve_percentages``) for a style and containing block, the strut (line height
   and baseline) of a style, the styles of a table and its wrapper (``wrap_table``), and
   cssselect2's compiled selectors for a selector string, whether a style has any
-  background or square corners; ``avoid_collisions`` without its search for floats when
+  background or square corners; ``avoid_collisions`` without looking for floats when
   the page has none, and ``gather_anchors`` passing over boxes that carry no anchor,
   link, bookmark, form or transform.
 
@@ -118,7 +118,7 @@ def strut(style):
 
 def avoid_collisions(context, box, containing_block, outer=True):
     """``avoid_collisions`` when no float is on the page: the bounds are the containing
-    block's (the same arithmetic as WeasyPrint's, without its search over floats)."""
+    block's (the same arithmetic as WeasyPrint's, without its loop over floats)."""
     if context.excluded_shapes or containing_block.style["direction"] != "ltr":
         return _avoid_collisions(context, box, containing_block, outer)
     position_y = box.position_y if outer else box.border_box_y()
