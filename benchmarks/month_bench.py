@@ -20,6 +20,7 @@ about 1 + fetch/payslips.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -111,7 +112,7 @@ def sample_payslips(limit: int) -> None:
     whole = pipeline.render_all
 
     def first(results, *args, **kwargs):
-        return whole(list(results)[:limit], *args, **kwargs)
+        return whole(list(itertools.islice(results, limit)), *args, **kwargs)
 
     pipeline.render_all = first
 

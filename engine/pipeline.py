@@ -32,12 +32,15 @@ from engine.rules.apply import compute
 from engine.rules.cases import run_cases
 from engine.rules.lines import PayrollResult, Status
 from engine.rules.loader import load_pack
-from engine.run import chain, columns, exports, manifest, tables, workbook
+from engine.rules import packed
+from engine.rules.packed import select
+from engine.run import chain, exports, manifest, tables
 from engine.run.folder import (DEMO_MARKER, RESULTS, atomic_write, clear_for_demo,
                                lock_run_folder, prepare, remove_leftovers, sha256_file)
 from engine.run.inputs import (copy_inputs, delivery_passwords, load_inputs, number_columns,
                                run_id_for, write_password_hashes)
 from engine.run.opened import Run
+from engine.run.results import write_results
 from engine.run.summary import write_summary
 from engine.wecom.snapshot import Snapshot, load_snapshot
 
@@ -76,42 +79,12 @@ def write_ledger(run_dir: Path, ledger) -> None:
     atomic_write(run_dir / chain.LEDGER_PARQUET, exports.parquet_bytes(rows, COLUMNS))
 
 
-def write_results(run_dir: Path, result: PayrollResult, problems: Sequence[Problem],
-                  run_id: str, period: Period, pack=None) -> dict[str, Any]:
-    """``results/``: every export of the month. Ordered so that at most one month-sized
-    table of rows is alive at a time, and the text exports are written as they are made."""
-    results = run_dir / RESULTS
-    summary = tables.summary(result, list(problems), run_id)
-    exports.write_csv(results / "problems.csv", tables.problem_rows(problems),
-                      tables.PROBLEM_COLUMNS)
-    exports.write_json(results / "summary.json", summary)
-    exports.write_jsonl(results / "traces.jsonl", (
-        {"userid": line.userid, "code": line.code, "item": line.item,
-         "trace": line.trace.model_dump(mode="json")}
-        for emp in result.employees for line in emp.lines))
-    atomic_write(results / "line_items.parquet",  # every digit, unlike the CSV's display
-                 exports.parquet_bytes(tables.line_rows(result, precise=True), tables.LINE_COLUMNS))
-    exports.write_csv(results / "line_items.csv", tables.line_row_stream(result),
-                      tables.LINE_COLUMNS, tables.NUMERIC)
-    employee_columns = columns.employee_columns(result, pack)
-    exports.write_csv(results / "columns.csv", columns.dictionary_rows(employee_columns),
-                      columns.DICTIONARY_COLUMNS)
-    employees = tables.employee_rows(result, pack)
-    exports.write_csv(results / "employees.csv", employees,
-                      tuple(c.name for c in employee_columns),
-                      tables.numeric_columns(result, pack))
-    atomic_write(results / "payroll.xlsx", workbook.payroll_xlsx(
-        employee_columns, employees, tables.line_rows(result), tables.LINE_COLUMNS, summary,
-        created=f"{period.last_day.isoformat()}T00:00:00"))
-    return summary
-
-
 def render_stage(result: PayrollResult, ctx: PayslipContext, run_dir: Path,
                  workers: int | None, pool: Executor | None,
                  progress: Progress, passwords: dict[str, str] | None = None
                  ) -> tuple[list, list[Problem]]:
     """One payslip per employee with status ok, on the executor when one is running."""
-    ok = [e for e in result.employees if e.status is Status.OK]
+    ok = select(result.employees, lambda e: e.status is Status.OK)
     progress.start("payslips", len(ok))
     try:
         return render_all(ok, ctx, run_dir / "payslips", workers=workers, executor=pool,
@@ -175,7 +148,7 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
                   f"{pack.info.version}")
     month = chain.compute_month(pack, period, roster, snapshot, run_dir, source,
                                 [*extra_problems, *roster_problems, *snapshot.problems],
-                                names)
+                                names, collect=packed.collect)  # never whole in memory
     result = month.result
     problems = [*month.problems, *text_problems(result.employees)]
     identity = company if isinstance(company, CompanyIdentity) else CompanyIdentity(

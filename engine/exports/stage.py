@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 import json
 from collections import defaultdict
-from typing import Any
+from typing import Any, Sequence
 
 from pydantic import BaseModel, ConfigDict
 
@@ -23,6 +23,7 @@ from engine.exports.maps import bank_map_path, load_bank_map, load_iit_map
 from engine.files import read_input
 from engine.problems import Problem
 from engine.rules.lines import Balance, EmployeeResult, PayrollResult, Status
+from engine.rules.packed import select
 from engine.run.exports import json_bytes
 from engine.run.folder import INPUTS, RESULTS, atomic_write
 
@@ -39,7 +40,7 @@ class Exported(BaseModel):
     facts: dict[str, Any]
 
 
-def with_ledger(result: PayrollResult, ledger) -> list[EmployeeResult]:
+def with_ledger(result: PayrollResult, ledger) -> Sequence[EmployeeResult]:
     """The paid employees, each with every ledger key of the month as a balance (the
     result carries only those the payslip prints; the tax sheet reads the 累计 ones)."""
     rows: dict[str, list[Balance]] = defaultdict(list)
@@ -47,8 +48,9 @@ def with_ledger(result: PayrollResult, ledger) -> list[EmployeeResult]:
         if row.key == row.base_key:  # totals only, not the comp-time lots
             rows[row.userid].append(Balance(key=row.key, unit=row.unit, opening=row.opening,
                                             change=row.change, closing=row.closing))
-    return [e.model_copy(update={"balances": tuple(rows[e.userid])}) if ledger is not None
-            else e for e in result.employees if e.status is Status.OK]
+    return select(result.employees, lambda e: e.status is Status.OK,
+                  (lambda e: e.model_copy(update={"balances": tuple(rows[e.userid])}))
+                  if ledger is not None else None)
 
 
 def build_exports(result: PayrollResult, *, bank_map: Path, iit_version: str | None,

@@ -22,7 +22,7 @@ from decimal import Decimal
 from engine.ledger.models import LOT, Ledger, Row, row
 from engine.period import Period
 from engine.problems import Problem, warning
-from engine.rules.lines import Balance, PayrollResult, Status
+from engine.rules.lines import Balance, EmployeeResult, PayrollResult, Status
 
 ZERO = Decimal(0)
 STAGE = "ledger"
@@ -197,20 +197,24 @@ def close_month(books: Books, result: PayrollResult) -> tuple[Ledger, PayrollRes
     """Closing rows for every roster employee (then every earlier employee no longer on
     the roster, carried unchanged while any balance is not 0), and the result with each
     computed employee's payslip balances."""
+    from engine.rules.packed import remap
+
     rows: list[Row] = []
     problems: list[Problem] = []
-    employees = []
-    for emp in result.employees:
+    on_roster: set[str] = set()
+
+    def closed(emp: EmployeeResult) -> EmployeeResult:
         moves = emp.ledger if emp.status is Status.OK else None
         found, balances, probs = _employee_rows(emp.userid, books, moves)
-        rows += found
-        problems += probs
-        employees.append(emp.model_copy(update={"balances": tuple(balances)})
-                         if balances else emp)
-    on_roster = {e.userid for e in result.employees}
+        rows.extend(found)
+        problems.extend(probs)
+        on_roster.add(emp.userid)
+        return emp.model_copy(update={"balances": tuple(balances)}) if balances else emp
+
+    employees = remap(result.employees, closed)
     for userid in sorted(set(books.opening) - on_roster):
         found, _, _ = _employee_rows(userid, books, None)
         if any(r.closing for r in found):
             rows += found
     ledger = Ledger(month=books.month, rows=tuple(rows))
-    return ledger, result.model_copy(update={"employees": tuple(employees)}), problems
+    return ledger, result.model_copy(update={"employees": employees}), problems

@@ -56,8 +56,10 @@ def choose_names(result, names: str):
         raise ValueError(f"names must be one of {', '.join(NAME_SOURCES)}, not {names!r}")
     if names == "wecom":
         return result  # compute already prefers WeCom's name, the roster's when WeCom has none
-    employees = tuple(e.model_copy(update={"name": e.roster.get("name", "").strip() or e.name})
-                      for e in result.employees)
+    from engine.rules.packed import remap
+
+    employees = remap(result.employees, lambda e: e.model_copy(
+        update={"name": e.roster.get("name", "").strip() or e.name}))
     return result.model_copy(update={"employees": employees})
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import decimal
 import gc
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -255,34 +255,42 @@ def _missing(emp: Employee) -> EmployeeResult:
 def compute(pack: Pack, period: Period, roster: Roster, records: Mapping[str, MonthRecord],
             leave_types: Sequence[LeaveType],
             opening: Mapping[str, Mapping[str, Decimal]] | None = None,
+            collect: Callable[[Iterable[EmployeeResult]], Sequence[EmployeeResult]] = tuple,
             ) -> tuple[PayrollResult, list[Problem]]:
     """One result per roster employee, in roster order, and every problem found.
 
     ``opening`` gives, per userid, the ledger names of the month (``ledger.KEY``,
     ``ytd.NAME``, ``expired.KEY``) as ``engine.ledger`` opened them; absent = all 0.
+    ``collect`` keeps the employees as they are made (a tuple; the run packs them,
+    :func:`engine.rules.packed.collect`, so a large month is never whole in memory).
 
     Raises ``RulePackError`` only when a parameter has no value for the period (a pack
     problem that concerns every employee alike).
     """
     prog = Program(pack, period)
     leaves = leave_index(leave_types)
-    results: list[EmployeeResult] = []
+    problems: list[Problem] = []
+
+    def employees() -> Iterator[EmployeeResult]:
+        for emp in roster.employees:
+            record = records.get(emp.userid)
+            result = (_missing(emp) if record is None
+                      else _employee(prog, emp, record, leaves,
+                                     opening.get(emp.userid) if opening else None))
+            problems.extend(result.problems)
+            yield result
+
     collecting = gc.isenabled()
     # The results hold no reference cycles, so the cyclic collector finds nothing to free,
     # yet its passes over the growing result set cost about a third of the run time.
     gc.disable()
     try:
         with decimal.localcontext(CONTEXT):
-            for emp in roster.employees:
-                record = records.get(emp.userid)
-                results.append(_missing(emp) if record is None
-                               else _employee(prog, emp, record, leaves,
-                                              opening.get(emp.userid) if opening else None))
+            results = collect(employees())
     finally:
         if collecting:
             gc.enable()
-    problems = [p for r in results for p in r.problems]
-    result = PayrollResult(month=period.month, pack=pack.info, employees=tuple(results),
-                           meta={"params_at": resolve_day(period, pack.header.params_at)
-                                 .isoformat()})
+    result = build(PayrollResult, {
+        "month": period.month, "pack": pack.info, "employees": results,
+        "meta": {"params_at": resolve_day(period, pack.header.params_at).isoformat()}})
     return result, problems

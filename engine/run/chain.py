@@ -178,12 +178,13 @@ class Month:
 
 
 def compute_month(pack, period, roster, snapshot, run_dir: Path, source: dict[str, Any],
-                  before: Sequence = (), names: str = "wecom") -> Month:
+                  before: Sequence = (), names: str = "wecom", collect=tuple) -> Month:
     """Open the ledger, compute, hear the roster (unused columns, differing names, the
     payslip's name chosen by ``names``), hold the employees an error names, close the ledger.
 
-    ``before`` are the problems found before compute (roster, snapshot). Used by the run
-    and by ``payroll verify`` alike, so both compute the same month.
+    ``before`` are the problems found before compute (roster, snapshot); ``collect`` keeps
+    the employees (see :func:`engine.rules.apply.compute`). Used by the run and by
+    ``payroll verify`` alike, so both compute the same month.
     """
     from engine.ledger.books import close_month, open_month
     from engine.roster.heard import heard
@@ -198,7 +199,7 @@ def compute_month(pack, period, roster, snapshot, run_dir: Path, source: dict[st
         books = open_month(values, pack.ledger, ledger_expiry(pack, period), period)
         opening = books.env()
     result, problems = compute(pack, period, roster, snapshot.records, snapshot.leave_types,
-                               opening)
+                               opening, collect)
     result, notes = heard(roster, pack, snapshot.records, result, names)
     problems = [*before, *notes, *problems]
     result = hold_errors(result, problems)

@@ -18,6 +18,7 @@ from engine.run import cells
 from engine.run.folder import atomic_write
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)
+_BLOCK = 1 << 20
 
 
 def csv_chunks(rows: Iterable[dict[str, str]], columns: Sequence[str],
@@ -52,15 +53,38 @@ def write_jsonl(path: Path, items: Iterable[Any]) -> Path:
     return atomic_write(path, lines)
 
 
-def parquet_bytes(rows: Sequence[dict[str, str]], columns: Sequence[str]) -> bytes:
-    """Text columns (exact decimals as strings) so no importer sees a float."""
+def parquet_bytes(rows: Iterable[dict[str, str]], columns: Sequence[str]) -> bytes:
+    """Text columns (exact decimals as strings) so no importer sees a float.
+
+    ``rows`` are read once, ``ROWS_PER_BLOCK`` at a time into Arrow's compact strings, so a
+    stream of a month's lines is never held as Python rows; the blocks are joined before
+    writing (the file's pages do not depend on how the rows came)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.table({c: pa.array([r.get(c, "") for r in rows], type=pa.string()) for c in columns})
+    blocks: dict[str, list] = {c: [] for c in columns}
+    for block in _blocks(rows):
+        for c in columns:
+            blocks[c].append(pa.array([r.get(c, "") for r in block], type=pa.string()))
+    table = pa.table({c: pa.concat_arrays(blocks.pop(c)) if blocks[c] else pa.array([], pa.string())
+                      for c in columns})
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="zstd")
     return sink.getvalue()
+
+
+ROWS_PER_BLOCK = 50_000
+
+
+def _blocks(rows: Iterable[dict[str, str]]) -> Iterator[list[dict[str, str]]]:
+    block: list[dict[str, str]] = []
+    for row in rows:
+        block.append(row)
+        if len(block) == ROWS_PER_BLOCK:
+            yield block
+            block = []
+    if block:
+        yield block
 
 
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
@@ -76,10 +100,16 @@ def _normalise_zip(data: bytes, stamp: str) -> bytes:
             fixed = zipfile.ZipInfo(info.filename, date_time=_EPOCH)
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o644 << 16
-            body = src.read(info.filename)
             if info.filename == "docProps/core.xml":
-                body = _MODIFIED.sub(rb"\g<1>" + stamp.encode() + rb"\g<2>", body)
-            dst.writestr(fixed, body)
+                body = _MODIFIED.sub(rb"\g<1>" + stamp.encode() + rb"\g<2>",
+                                     src.read(info.filename))
+                dst.writestr(fixed, body)
+                continue
+            # a month's sheet is far larger unpacked than packed: copied a block at a
+            # time (deflate's output does not depend on how its input is cut)
+            with src.open(info) as body, dst.open(fixed, "w") as copy:
+                for block in iter(lambda: body.read(_BLOCK), b""):
+                    copy.write(block)
     return out.getvalue()
 
 

@@ -18,6 +18,7 @@ from typing import Iterable, Sequence
 
 from engine.problems import Problem, Severity
 from engine.rules.lines import EmployeeResult, PayrollResult, Status
+from engine.rules.packed import remap
 
 PAYSLIP_STAGE = "payslip"
 
@@ -47,10 +48,14 @@ def hold_errors(result: PayrollResult, problems: Iterable[Problem]) -> PayrollRe
     """``result`` with every ``ok`` employee named by an error (in ``problems`` or their
     own) turned to ``error``, the blocking problems added to theirs."""
     errors = _errors_by_user(problems)
-    employees = tuple(_held(e, errors.get(e.userid, ())) for e in result.employees)
-    if all(a is b for a, b in zip(employees, result.employees)):
+
+    def held(emp: EmployeeResult) -> EmployeeResult:
+        return _held(emp, errors.get(emp.userid, ()))
+
+    # a first pass only looks: most months hold nobody, and the result is kept as it is
+    if all(held(e) is e for e in result.employees):
         return result
-    return result.model_copy(update={"employees": employees})
+    return result.model_copy(update={"employees": remap(result.employees, held)})
 
 
 def payslip_errors(rows: Iterable[dict[str, str]]) -> list[Problem]:

@@ -24,6 +24,7 @@ from engine.errors import ConfigError, RenderError
 from engine.money import fmt_money
 from engine.problems import Problem
 from engine.rules.lines import MONEY_TOTALS, Category, EmployeeResult, PayrollResult
+from engine.rules.packed import select
 from engine.run import tables
 from engine.run.folder import RESULTS, atomic_write
 from engine.run.hold import is_paid
@@ -203,8 +204,7 @@ def build_view(result: PayrollResult, problems: Sequence[Problem], summary: dict
     data = RunSummary.model_validate(summary)
     listed, left_out = listed_problems(problems)
     # money tables count the paid employees only; the others are listed apart
-    paid = result.model_copy(update={"employees": tuple(e for e in result.employees
-                                                        if is_paid(e))})
+    paid = result.model_copy(update={"employees": select(result.employees, is_paid)})
     return printable_view(SummaryView(
         company=company, month=data.month, run_id=data.run_id,
         pack=f"{data.pack.name} {data.pack.version}".strip(), pack_sha256=data.pack.sha256,

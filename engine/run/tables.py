@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from engine.problems import Problem
 from engine.rules.lines import (MONEY_TOTALS, Category, EmployeeResult, LineItem, PayrollResult,
@@ -117,8 +117,14 @@ def _code_values(emp: EmployeeResult) -> dict[str, Decimal]:
 def employee_rows(result: PayrollResult, pack=None) -> list[dict[str, str]]:
     """One row per roster employee; every column of ``employee_columns`` filled (``0.00``
     for an amount, ``0`` for a quantity the employee has no line of)."""
-    spec = columns.employee_columns(result, pack)[len(columns.FIXED):]
-    rows = []
+    return list(employee_row_stream(result, columns.employee_columns(result, pack)))
+
+
+def employee_row_stream(result: PayrollResult, spec: Sequence[columns.Column]
+                        ) -> Iterator[dict[str, str]]:
+    """The rows of ``employee_rows`` one at a time, for the columns ``spec`` (what
+    ``columns.employee_columns`` gives, worked out once by the caller)."""
+    spec = spec[len(columns.FIXED):]
     for emp in result.employees:
         sums = _code_values(emp)
         row = {
@@ -136,8 +142,18 @@ def employee_rows(result: PayrollResult, pack=None) -> list[dict[str, str]]:
                 row[column.name] = dec(value) if value is not None else "0.00"
             else:
                 row[column.name] = dec(columns.shown(value)) if value is not None else "0"
-        rows.append(row)
-    return rows
+        yield row
+
+
+class Rows:
+    """A table made again at each reading (``make(*args)`` gives its rows): an export
+    that reads its rows twice without holding them (``workbook.payroll_xlsx``)."""
+
+    def __init__(self, make: Callable[..., Iterable[dict[str, str]]], *args: Any) -> None:
+        self.make, self.args = make, args
+
+    def __iter__(self) -> Iterator[dict[str, str]]:
+        return iter(self.make(*self.args))
 
 
 def problem_rows(problems: Iterable[Problem]) -> list[dict[str, str]]:
@@ -162,11 +178,15 @@ def summary(result: PayrollResult, problems: list[Problem], run_id: str) -> dict
     by_status: dict[str, int] = defaultdict(int)
     by_category: dict[str, Decimal] = defaultdict(Decimal)
     by_code: dict[str, Decimal] = defaultdict(Decimal)
-    paid = [emp for emp in result.employees if emp.status is Status.OK]
-    unpaid = [emp for emp in result.employees if emp.status is not Status.OK]
+    paid: list[_Slim] = []
+    unpaid: list[_Slim] = []
+    # one walk over the month (it may be packed): the employees are kept as their totals
     for emp in result.employees:
         by_status[emp.status.value] += 1
-    for emp in paid:
+        if emp.status is not Status.OK:
+            unpaid.append(_Slim(emp))
+            continue
+        paid.append(_Slim(emp))
         for line in emp.lines:
             by_category[line.category.value] += line.amount
             by_code[line.code] += line.amount
@@ -189,6 +209,23 @@ def summary(result: PayrollResult, problems: list[Problem], run_id: str) -> dict
     }
 
 
+class _Slim:
+    """What the totals and groups read of an employee (userid, totals, department, cost
+    centre): a month of these is small where a month of results is not."""
+
+    __slots__ = ("userid", "totals", "record", "roster")
+
+    def __init__(self, emp: EmployeeResult) -> None:
+        self.userid, self.totals, self.record, self.roster = (emp.userid, emp.totals,
+                                                              emp.record, emp.roster)
+
+    @property
+    def departments(self) -> list[str]:
+        return self.record.base_info.departments if self.record else []
+
+
+
+
 def group_summaries(paid: Sequence[EmployeeResult]) -> dict[str, dict[str, dict[str, Any]]]:
     """Headcount and totals of the paid employees by department and by cost centre
     (pandas group sums)."""
@@ -205,7 +242,8 @@ NUMERIC = frozenset({"quantity", "rate", "multiplier", "amount", "earnings", "de
                      "net", "comp_hours", "problems", "value"})
 
 
-def numeric_columns(result: PayrollResult, pack=None) -> frozenset[str]:
-    """Columns holding numbers (the schema the CSV writer keeps plain numbers by)."""
-    return NUMERIC | {c.name for c in columns.employee_columns(result, pack)
-                      if c.kind != "field"}
+def numeric_columns(result: PayrollResult, pack=None, spec=None) -> frozenset[str]:
+    """Columns holding numbers (the schema the CSV writer keeps plain numbers by); ``spec``
+    is ``columns.employee_columns(result, pack)`` when the caller has it already."""
+    spec = spec if spec is not None else columns.employee_columns(result, pack)
+    return NUMERIC | {c.name for c in spec if c.kind != "field"}

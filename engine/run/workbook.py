@@ -14,7 +14,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
@@ -47,7 +47,7 @@ class Col:
 class Sheet:
     title: str
     cols: tuple[Col, ...]
-    rows: list[dict[str, str]]
+    rows: Iterable[dict[str, str]] = ()  # read twice (sized, then written): never a generator
     totals: bool = True
 
 
@@ -75,37 +75,64 @@ def _value(text: str, kind: str) -> Decimal | None:
     return Decimal(text) if text not in ("", None) else None
 
 
-def _totals(sheet: Sheet) -> dict[str, Decimal]:
-    sums: dict[str, Decimal] = {}
-    for col in sheet.cols:
-        if col.total:
-            sums[col.name] = sum((Decimal(r[col.name]) for r in sheet.rows
-                                  if r.get(col.name) not in ("", None)), Decimal(0))
-    return sums
+class _Plan:
+    """What a sheet needs before its first row is written (column widths, the filter's
+    range) and after its last (the totals row), from one reading of its rows."""
+
+    def __init__(self, sheet: Sheet) -> None:
+        self.sheet = sheet
+        self.widest = [max(_width(c.label), _width(c.name)) for c in sheet.cols]
+        self.count = 0
+        self.sums = {c.name: Decimal(0) for c in sheet.cols if c.total}
+
+    def see(self, row: dict[str, str]) -> None:
+        self.count += 1
+        for index, col in enumerate(self.sheet.cols):
+            self.widest[index] = max(self.widest[index], _width(row.get(col.name, "") or "") + 3)
+        for name in self.sums:
+            if row.get(name) not in ("", None):
+                self.sums[name] += Decimal(row[name])
 
 
-def _write(book, sheet: Sheet) -> None:
+def _start(book, plan: _Plan):
+    """The sheet, sized, with its two header rows."""
+    sheet = plan.sheet
     ws = book.create_sheet(title=sheet.title[:31])
-    body = [[(row.get(c.name, "") or "") for c in sheet.cols] for row in sheet.rows]
-    for index, col in enumerate(sheet.cols, start=1):
-        widest = max([_width(col.label), _width(col.name), *(_width(r[index - 1]) + 3 for r in body)])
+    for index, widest in enumerate(plan.widest, start=1):
         ws.column_dimensions[get_column_letter(index)].width = min(max(widest + 2, 8), 48)
     ws.freeze_panes = "B3"
-    if sheet.rows:
-        ws.auto_filter.ref = f"A2:{get_column_letter(len(sheet.cols))}{len(sheet.rows) + 2}"
+    if plan.count:
+        ws.auto_filter.ref = f"A2:{get_column_letter(len(sheet.cols))}{plan.count + 2}"
     ws.append([_text(ws, c.label) for c in sheet.cols])
     ws.append([_text(ws, c.name) for c in sheet.cols])
-    for source, row in zip(sheet.rows, body):
-        kinds = [source.get("_kind", c.kind) if c.kind != "text" else "text" for c in sheet.cols]
-        ws.append([_text(ws, v) if kind == "text" else _number(ws, _value(v, kind), kind)
-                   for kind, v in zip(kinds, row)])
-    if sheet.totals and sheet.rows:
-        sums = _totals(sheet)
-        ws.append([_number(ws, sums[c.name], c.kind) if c.name in sums else
+    return ws
+
+
+def _append(ws, sheet: Sheet, source: dict[str, str]) -> None:
+    kinds = [source.get("_kind", c.kind) if c.kind != "text" else "text" for c in sheet.cols]
+    values = [(source.get(c.name, "") or "") for c in sheet.cols]
+    ws.append([_text(ws, v) if kind == "text" else _number(ws, _value(v, kind), kind)
+               for kind, v in zip(kinds, values)])
+
+
+def _finish(ws, plan: _Plan) -> None:
+    sheet = plan.sheet
+    if sheet.totals and plan.count:
+        ws.append([_number(ws, plan.sums[c.name], c.kind) if c.name in plan.sums else
                    _text(ws, TOTAL_LABEL if i == 0 else "") for i, c in enumerate(sheet.cols)])
 
 
-def employee_sheet(columns: Sequence[spec.Column], rows: list[dict[str, str]]) -> Sheet:
+def _write(book, sheet: Sheet) -> None:
+    plan = _Plan(sheet)
+    for row in sheet.rows:
+        plan.see(row)
+    ws = _start(book, plan)
+    for row in sheet.rows:
+        _append(ws, sheet, row)
+    _finish(ws, plan)
+
+
+def employee_sheet(columns: Sequence[spec.Column], rows: Iterable[dict[str, str]]) -> Sheet:
     cols = []
     for c in columns:
         kind = "count" if c.name == "problems" else ("text" if c.kind == "field" else c.kind)
@@ -114,7 +141,7 @@ def employee_sheet(columns: Sequence[spec.Column], rows: list[dict[str, str]]) -
     return Sheet("employees", tuple(cols), rows)
 
 
-def line_sheet(category: str, rows: list[dict[str, str]], columns: Sequence[str]) -> Sheet:
+def line_sheet(category: str, rows: Iterable[dict[str, str]], columns: Sequence[str]) -> Sheet:
     # quantities of one category may mix units (days, hours): only amounts are totalled
     cols = tuple(Col(c, LINE_LABELS.get(c, c), LINE_KINDS.get(c, "text"), total=c == "amount")
                  for c in columns)
@@ -144,16 +171,29 @@ def summary_sheet(summary: dict[str, Any]) -> Sheet:
                  rows, totals=False)
 
 
-def payroll_xlsx(employee_columns: Sequence[spec.Column], employees: list[dict[str, str]],
-                 lines: list[dict[str, str]], line_columns: Sequence[str],
+def _line_sheets(book, lines: Iterable[dict[str, str]], columns: Sequence[str]) -> None:
+    """One sheet per category, in category order, from two readings of all the lines."""
+    plans = {c.value: _Plan(line_sheet(c.value, (), columns)) for c in Category}
+    for row in lines:
+        plans[row["category"]].see(row)
+    sheets = {category: _start(book, plan) for category, plan in plans.items()}
+    for row in lines:
+        _append(sheets[row["category"]], plans[row["category"]].sheet, row)
+    for category, plan in plans.items():
+        _finish(sheets[category], plan)
+
+
+def payroll_xlsx(employee_columns: Sequence[spec.Column], employees: Iterable[dict[str, str]],
+                 lines: Iterable[dict[str, str]], line_columns: Sequence[str],
                  summary: dict[str, Any], created: str) -> bytes:
-    """The workbook: summary, employees, then one sheet of lines per category."""
+    """The workbook: summary, employees, then one sheet of lines per category.
+
+    ``employees`` and ``lines`` are read twice each (sized, then written), one row at a
+    time: lists, or re-readable streams (``tables.Rows``) of a month too large to hold."""
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
-    sheets = [summary_sheet(summary), employee_sheet(employee_columns, employees)]
-    sheets += [line_sheet(c.value, [r for r in lines if r["category"] == c.value], line_columns)
-               for c in Category]
-    for sheet in sheets:
-        _write(book, sheet)
+    _write(book, summary_sheet(summary))
+    _write(book, employee_sheet(employee_columns, employees))
+    _line_sheets(book, lines, line_columns)
     return pinned_workbook(book, created)
