@@ -38,8 +38,10 @@ from month_bench import StageClock, sample_payslips  # noqa: E402
 PAGE = os.sysconf("SC_PAGE_SIZE")
 # pipeline steps whose memory is attributed to them (wrapped in place, outermost first)
 STEPS = {"engine.wecom.fetch": ("run_fetch",),
-         "engine.pipeline": ("load_snapshot", "copy_inputs", "load_inputs", "write_results",
-                             "write_ledger", "write_summary", "write_manifest", "render_stage"),
+         "engine.pipeline": ("load_snapshot", "copy_inputs", "load_inputs", "text_problems",
+                             "build_exports", "write_exports", "write_results",
+                             "write_ledger", "summary_html", "write_rendered",
+                             "write_manifest", "render_stage"),
          "engine.run.chain": ("compute_month",)}
 
 

@@ -68,7 +68,7 @@ class StageClock:
 
 # pipeline steps that report no progress of their own, timed by wrapping them in place
 STEPS = ("load_pack", "load_roster", "load_snapshot", "copy_inputs", "compute", "write_results",
-         "write_summary", "write_manifest")
+         "summary_html", "write_rendered", "write_manifest")
 
 
 def instrument(timings: dict[str, float]) -> None:

@@ -41,7 +41,7 @@ from engine.run.inputs import (copy_inputs, delivery_passwords, load_inputs, num
                                run_id_for, write_password_hashes)
 from engine.run.opened import Run
 from engine.run.results import write_results
-from engine.run.summary import write_summary
+from engine.run.summary import summary_html, write_rendered
 from engine.wecom.snapshot import Snapshot, load_snapshot
 
 DEFAULT_COMPANY = "示例科技有限公司"
@@ -71,10 +71,10 @@ def preflight(pack, period: Period | None = None) -> None:
 
 def write_ledger(run_dir: Path, ledger) -> None:
     """``results/ledger.csv`` and ``.parquet``: the month's closing, the next one's opening."""
-    from engine.ledger.files import export_rows
+    from engine.ledger.files import export_row_stream
     from engine.ledger.models import COLUMNS
 
-    rows = export_rows(ledger)
+    rows = tables.Rows(export_row_stream, ledger)  # read twice, never held
     exports.write_csv(run_dir / chain.LEDGER_CSV, rows, COLUMNS, COLUMNS[3:])  # amounts
     atomic_write(run_dir / chain.LEDGER_PARQUET, exports.parquet_bytes(rows, COLUMNS))
 
@@ -177,11 +177,15 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
     summary = write_results(run_dir, result, problems, run_id, period, pack)
     if month.ledger is not None:
         write_ledger(run_dir, month.ledger)
-    write_summary(run_dir, result, problems, summary, identity.name)
+    html = summary_html(result, problems, summary, identity.name)
     extra: dict[str, Any] = {"roster": roster_facts(roster), "names": names,
                              "exports": exported.facts, **(extra_manifest or {})}
     if month.ledger is not None:
         extra["ledger"] = source
+    # the month is written: its results, and the snapshot and roster they refer to, are let
+    # go before the finance summary's PDF is laid out (a large company's largest step)
+    del result, month, snapshot, roster, exported
+    write_rendered(run_dir, html)
     if not payslips:
         extra["payslips"] = "skipped"
     write_manifest(run_dir, ctx, files, inputs=copies, extra=extra)
@@ -287,8 +291,8 @@ def run_month(month: str | Period, roster_path: Path, rules_path: Path, run_dir:
                 reuse_snapshot(snapshot_from, run_dir, period.month)
             else:  # the fetch's problems are stored in the snapshot and come back with it
                 run_fetch(settings, period, run_dir, roster.userids(), progress)
-            snapshot = load_snapshot(run_dir)
-            return compute_run(run_dir, snapshot, pack, roster_path=roster_path,
+            # handed over, not kept here: compute_run lets it go once the month is written
+            return compute_run(run_dir, load_snapshot(run_dir), pack, roster_path=roster_path,
                                company=identity, lang=lang, workers=workers,
                                template_dir=template_dir, encrypt_with=encrypt_with, logo=logo,
                                names=names,

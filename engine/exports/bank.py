@@ -31,9 +31,13 @@ _ACCOUNT = re.compile(r"[0-9]{6,32}")
 
 @dataclass(frozen=True)
 class BankRow:
-    emp: EmployeeResult
+    """One transfer, its cells made as the employee is read (a month of rows holds text,
+    not employees); ``None`` stands for the memo, known once the file is cut."""
+
+    userid: str
     account: str
     amount: Decimal
+    cells: tuple[str | None, ...]
 
 
 def money(value: Decimal) -> str:
@@ -74,7 +78,8 @@ def transfer_rows(paid: Sequence[EmployeeResult], bank_map: BankMap
             problems.append(problem)
             left_out.append({"userid": emp.userid, "net": money(amount), "reason": problem.code})
             continue
-        rows.append(BankRow(emp, account, amount))
+        rows.append(BankRow(emp.userid, account, amount,
+                            tuple(cell(emp, c, account, amount) for c in bank_map.columns)))
     return rows, left_out, problems
 
 
@@ -89,18 +94,20 @@ def file_name(bank_map: BankMap, part: int) -> str:
     return bank_map.file.replace("{part}", f"{part:03d}")
 
 
-def cell(row: BankRow, column: Column, memo: str) -> str:
+def cell(emp: EmployeeResult, column: Column, account: str, amount: Decimal) -> str | None:
+    """A cell of the employee's row (``None``: the memo, filled in per file)."""
     if column.is_amount:
-        value, _ = figures.amount_of(row.emp, column.source, "bank", row.amount)
+        value, _ = figures.amount_of(emp, column.source, "bank", amount)
         return money(value) if value is not None else ""
-    return figures.text_of(row.emp, column.source, {"account": row.account, "memo": memo})
+    return figures.text_of(emp, column.source, {"account": account, "memo": None})
 
 
 def chunk_text(bank_map: BankMap, rows: Sequence[BankRow], values: dict[str, str]) -> str:
     """One file: its control lines, the header, the rows."""
     memo = fill(bank_map.memo, values)
     head = [[fill(cell, values) for cell in line] for line in bank_map.head]
-    table = [{c.header: cell(row, c, memo) for c in bank_map.columns} for row in rows]
+    table = [{c.header: memo if value is None else value
+              for c, value in zip(bank_map.columns, row.cells)} for row in rows]
     numeric = {c.header for c in bank_map.columns if c.is_amount}
     return safe.csv_text(table, [c.header for c in bank_map.columns], numeric, head)
 

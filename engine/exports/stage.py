@@ -14,7 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 import json
 from collections import defaultdict
-from typing import Any, Sequence
+from itertools import groupby
+from operator import attrgetter
+from typing import Any, Iterable, Iterator, Sequence
 
 from pydantic import BaseModel, ConfigDict
 
@@ -23,7 +25,7 @@ from engine.exports.maps import bank_map_path, load_bank_map, load_iit_map
 from engine.files import read_input
 from engine.problems import Problem
 from engine.rules.lines import Balance, EmployeeResult, PayrollResult, Status
-from engine.rules.packed import select
+from engine.rules.packed import Packed, View, select
 from engine.run.exports import json_bytes
 from engine.run.folder import INPUTS, RESULTS, atomic_write
 
@@ -40,17 +42,40 @@ class Exported(BaseModel):
     facts: dict[str, Any]
 
 
+def _balances(rows: Iterable) -> tuple[Balance, ...]:
+    return tuple(Balance(key=row.key, unit=row.unit, opening=row.opening, change=row.change,
+                         closing=row.closing)
+                 for row in rows if row.key == row.base_key)  # totals only, not the lots
+
+
+def _merged(employees: Iterable[EmployeeResult], rows: Iterable) -> Iterator[EmployeeResult]:
+    """The paid employees, each with its balances, in one walk over employees and ledger
+    rows side by side (an employee's rows are consecutive, in the employees' order)."""
+    groups = groupby(rows, key=attrgetter("userid"))
+    for emp in employees:
+        if emp.status is not Status.OK:
+            continue
+        found: tuple = ()
+        for userid, group in groups:  # the walk goes on where the last employee's ended
+            if userid == emp.userid:
+                found = tuple(group)
+                break
+        yield emp.model_copy(update={"balances": _balances(found)})
+
+
 def with_ledger(result: PayrollResult, ledger) -> Sequence[EmployeeResult]:
     """The paid employees, each with every ledger key of the month as a balance (the
     result carries only those the payslip prints; the tax sheet reads the 累计 ones)."""
-    rows: dict[str, list[Balance]] = defaultdict(list)
-    for row in (ledger.rows if ledger is not None else ()):
-        if row.key == row.base_key:  # totals only, not the comp-time lots
-            rows[row.userid].append(Balance(key=row.key, unit=row.unit, opening=row.opening,
-                                            change=row.change, closing=row.closing))
-    return select(result.employees, lambda e: e.status is Status.OK,
-                  (lambda e: e.model_copy(update={"balances": tuple(rows[e.userid])}))
-                  if ledger is not None else None)
+    paid = (lambda e: e.status is Status.OK)
+    if ledger is None:
+        return select(result.employees, paid)
+    if isinstance(result.employees, (Packed, View)):
+        return View(lambda: _merged(result.employees, ledger.rows))
+    rows: dict[str, list] = defaultdict(list)
+    for row in ledger.rows:
+        rows[row.userid].append(row)
+    return select(result.employees, paid,
+                  lambda e: e.model_copy(update={"balances": _balances(rows[e.userid])}))
 
 
 def build_exports(result: PayrollResult, *, bank_map: Path, iit_version: str | None,

@@ -26,6 +26,7 @@ from engine.rules.lines import Balance, EmployeeResult, PayrollResult, Status
 
 ZERO = Decimal(0)
 STAGE = "ledger"
+ROWS_PER_BATCH = 5000  # closing rows packed together (a dozen or so per employee)
 
 
 def month_index(month: str) -> int:
@@ -196,17 +197,21 @@ def _employee_rows(userid: str, books: Books, moves: Mapping[str, Decimal] | Non
 def close_month(books: Books, result: PayrollResult) -> tuple[Ledger, PayrollResult, list[Problem]]:
     """Closing rows for every roster employee (then every earlier employee no longer on
     the roster, carried unchanged while any balance is not 0), and the result with each
-    computed employee's payslip balances."""
-    from engine.rules.packed import remap
+    computed employee's payslip balances. The rows of one employee are consecutive, in
+    the result's order; a packed result (``engine.rules.packed``) gets packed rows."""
+    from engine.rules.packed import Packed, remap
 
-    rows: list[Row] = []
+    rows: list[Row] | Packed = (Packed(batch=ROWS_PER_BATCH)
+                                if isinstance(result.employees, Packed) else [])
+    keep = rows.append if isinstance(rows, list) else rows.add
     problems: list[Problem] = []
     on_roster: set[str] = set()
 
     def closed(emp: EmployeeResult) -> EmployeeResult:
         moves = emp.ledger if emp.status is Status.OK else None
         found, balances, probs = _employee_rows(emp.userid, books, moves)
-        rows.extend(found)
+        for one in found:
+            keep(one)
         problems.extend(probs)
         on_roster.add(emp.userid)
         return emp.model_copy(update={"balances": tuple(balances)}) if balances else emp
@@ -215,6 +220,8 @@ def close_month(books: Books, result: PayrollResult) -> tuple[Ledger, PayrollRes
     for userid in sorted(set(books.opening) - on_roster):
         found, _, _ = _employee_rows(userid, books, None)
         if any(r.closing for r in found):
-            rows += found
-    ledger = Ledger(month=books.month, rows=tuple(rows))
+            for one in found:
+                keep(one)
+    ledger = (Ledger(month=books.month, rows=tuple(rows)) if isinstance(rows, list)
+              else Ledger.model_construct(month=books.month, rows=rows.done()))
     return ledger, result.model_copy(update={"employees": employees}), problems

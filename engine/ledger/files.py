@@ -14,7 +14,7 @@ whole balance counts as banked in the month before the first run.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,8 +28,13 @@ _LOT_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 def export_rows(ledger: Ledger) -> list[dict[str, str]]:
-    return [{"userid": r.userid, "key": r.key, "unit": r.unit, "opening": _text(r.opening),
-             "change": _text(r.change), "closing": _text(r.closing)} for r in ledger.rows]
+    return list(export_row_stream(ledger))
+
+
+def export_row_stream(ledger: Ledger) -> Iterator[dict[str, str]]:
+    """The rows of ``export_rows`` one at a time (a large month's ledger is not held)."""
+    return ({"userid": r.userid, "key": r.key, "unit": r.unit, "opening": _text(r.opening),
+             "change": _text(r.change), "closing": _text(r.closing)} for r in ledger.rows)
 
 
 def _text(value: Decimal) -> str:

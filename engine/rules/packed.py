@@ -122,28 +122,38 @@ class _Refs:
 
 
 class Packed(Sequence):
-    """Employee results in compressed batches (see the module docstring)."""
+    """Employee results (or other frozen models: ledger rows) in compressed batches of
+    ``batch`` items (see the module docstring). Filled once, by the constructor or by
+    ``add`` then ``done``; read-only from then on."""
 
-    def __init__(self, employees: Iterable[EmployeeResult] = (), refs: _Refs | None = None
-                 ) -> None:
+    def __init__(self, employees: Iterable[Any] = (), refs: _Refs | None = None,
+                 batch: int | None = None) -> None:
         self._refs = refs or _Refs()
+        self._size = batch or BATCH
         self._batches: list[bytes] = []
         self._length = 0
-        batch: list[EmployeeResult] = []
+        self._pending: list[Any] = []
         for emp in employees:
-            batch.append(emp)
-            if len(batch) == BATCH:
-                self._pack(batch)
-                batch = []
-        if batch:
-            self._pack(batch)
+            self.add(emp)
+        self.done()
 
-    def _pack(self, batch: list[EmployeeResult]) -> None:
+    def add(self, item: Any) -> None:
+        self._pending.append(item)
+        if len(self._pending) == self._size:
+            self._pack()
+
+    def done(self) -> "Packed":
+        if self._pending:
+            self._pack()
+        return self
+
+    def _pack(self) -> None:
         buffer = io.BytesIO()
         with _no_collector():
-            _Pickler(buffer, self._refs).dump(batch)
+            _Pickler(buffer, self._refs).dump(self._pending)
         self._batches.append(zlib.compress(buffer.getvalue(), LEVEL))
-        self._length += len(batch)
+        self._length += len(self._pending)
+        self._pending = []
 
     def _batch(self, n: int) -> list[EmployeeResult]:
         outer = getattr(_loading, "refs", None)
@@ -168,7 +178,7 @@ class Packed(Sequence):
             index += self._length
         if not 0 <= index < self._length:
             raise IndexError("employee index out of range")
-        return self._batch(index // BATCH)[index % BATCH]
+        return self._batch(index // self._size)[index % self._size]
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence) or isinstance(other, (str, bytes)):
@@ -182,7 +192,7 @@ class Packed(Sequence):
 
     def map(self, fn: Callable[[EmployeeResult], EmployeeResult]) -> "Packed":
         """Every employee through ``fn``, packed again (one batch unpacked at a time)."""
-        return Packed((fn(emp) for emp in self), self._refs)
+        return Packed((fn(emp) for emp in self), self._refs, self._size)
 
     @property
     def nbytes(self) -> int:
@@ -191,21 +201,18 @@ class Packed(Sequence):
 
 
 class View(Sequence):
-    """The employees of a packed sequence that ``keep`` accepts, each through ``fn``,
-    made again at each reading (nothing held but the packed batches)."""
+    """A sequence made again at each reading by ``make()`` (the paid employees of a
+    packed month, each with its balances): nothing held but what ``make`` reads."""
 
-    def __init__(self, source: Sequence[EmployeeResult],
-                 keep: Callable[[EmployeeResult], bool] | None = None,
-                 fn: Callable[[EmployeeResult], EmployeeResult] | None = None) -> None:
-        self._source, self._keep, self._fn = source, keep, fn
+    def __init__(self, make: Callable[[], Iterable[Any]]) -> None:
+        self._make = make
         self._length: int | None = None
 
-    def __iter__(self) -> Iterator[EmployeeResult]:
+    def __iter__(self) -> Iterator[Any]:
         count = 0
-        for emp in self._source:
-            if self._keep is None or self._keep(emp):
-                count += 1
-                yield emp if self._fn is None else self._fn(emp)
+        for item in self._make():
+            count += 1
+            yield item
         self._length = count
 
     def __len__(self) -> int:
@@ -214,8 +221,7 @@ class View(Sequence):
         return self._length
 
     def __getitem__(self, index):
-        items = list(self)
-        return items[index]
+        return list(self)[index]
 
 
 def collect(employees: Iterable[EmployeeResult]) -> Packed:
@@ -236,6 +242,9 @@ def select(employees: Sequence[EmployeeResult], keep: Callable[[EmployeeResult],
            ) -> Sequence[EmployeeResult]:
     """The employees ``keep`` accepts (each through ``fn``): a list of a tuple's, a
     :class:`View` of packed ones (so the month is not unpacked whole)."""
+    def make() -> Iterator[EmployeeResult]:
+        return (emp if fn is None else fn(emp) for emp in employees if keep(emp))
+
     if isinstance(employees, (Packed, View)):
-        return View(employees, keep, fn)
-    return [emp if fn is None else fn(emp) for emp in employees if keep(emp)]
+        return View(make)
+    return list(make())

@@ -282,7 +282,13 @@ def write_summary(run_dir: Path, result: PayrollResult, problems: Sequence[Probl
                   summary: dict[str, Any], company: str,
                   template_dir: Path = TEMPLATE_DIR) -> list[Path]:
     """Write ``results/summary.html`` and ``results/summary.pdf``; returns both paths."""
-    html = summary_html(result, problems, summary, company, template_dir)
+    return write_rendered(run_dir, summary_html(result, problems, summary, company,
+                                                template_dir), template_dir)
+
+
+def write_rendered(run_dir: Path, html: str, template_dir: Path = TEMPLATE_DIR) -> list[Path]:
+    """``write_summary`` of the HTML ``summary_html`` made (the pipeline lets the month go
+    in between)."""
     results = run_dir / RESULTS
     return [atomic_write(results / HTML_NAME, html),
             atomic_write(results / PDF_NAME, render_pdf(html, template_dir))]
