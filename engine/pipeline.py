@@ -40,7 +40,7 @@ from engine.run.folder import (DEMO_MARKER, RESULTS, atomic_write, clear_for_dem
 from engine.run.inputs import (copy_inputs, delivery_passwords, load_inputs, number_columns,
                                run_id_for, write_password_hashes)
 from engine.run.opened import Run
-from engine.run.results import write_results
+from engine.run.results import write_ledger, write_results
 from engine.run.summary import summary_html, write_rendered
 from engine.wecom.snapshot import Snapshot, load_snapshot
 
@@ -67,16 +67,6 @@ def preflight(pack, period: Period | None = None) -> None:
                             path=pack.info.path)
     if period is not None:  # the month's program, built for nobody: raises what compute would
         compute(pack, period, Roster(), {}, ())
-
-
-def write_ledger(run_dir: Path, ledger) -> None:
-    """``results/ledger.csv`` and ``.parquet``: the month's closing, the next one's opening."""
-    from engine.ledger.files import export_row_stream
-    from engine.ledger.models import COLUMNS
-
-    rows = tables.Rows(export_row_stream, ledger)  # read twice, never held
-    exports.write_csv(run_dir / chain.LEDGER_CSV, rows, COLUMNS, COLUMNS[3:])  # amounts
-    atomic_write(run_dir / chain.LEDGER_PARQUET, exports.parquet_bytes(rows, COLUMNS))
 
 
 def render_stage(result: PayrollResult, ctx: PayslipContext, run_dir: Path,
@@ -273,7 +263,8 @@ def run_month(month: str | Period, roster_path: Path, rules_path: Path, run_dir:
     load_iit_map().version(iit_version)
     previous = chain_start(pack, period.month, run_dir, previous, opening)
     # read again from its copy by compute_run; an unusable roster stops the run here
-    roster, _problems = load_roster(roster_path, amounts=number_columns(pack))
+    # (only its userids are kept: compute_run reads the copy, two rosters would be held)
+    userids = load_roster(roster_path, amounts=number_columns(pack))[0].userids()
     # the payslips' company: refused (exit 2) before anything is written when there is none
     identity = resolve_company(run_dir, name=company, logo=logo, address=address,
                                settings_file=config or _config_from_environment())
@@ -290,7 +281,7 @@ def run_month(month: str | Period, roster_path: Path, rules_path: Path, run_dir:
             if snapshot_from is not None:
                 reuse_snapshot(snapshot_from, run_dir, period.month)
             else:  # the fetch's problems are stored in the snapshot and come back with it
-                run_fetch(settings, period, run_dir, roster.userids(), progress)
+                run_fetch(settings, period, run_dir, userids, progress)
             # handed over, not kept here: compute_run lets it go once the month is written
             return compute_run(run_dir, load_snapshot(run_dir), pack, roster_path=roster_path,
                                company=identity, lang=lang, workers=workers,

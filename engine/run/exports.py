@@ -66,7 +66,8 @@ def parquet_bytes(rows: Iterable[dict[str, str]], columns: Sequence[str]) -> byt
     for block in _blocks(rows):
         for c in columns:
             blocks[c].append(pa.array([r.get(c, "") for r in block], type=pa.string()))
-    table = pa.table({c: pa.concat_arrays(blocks.pop(c)) if blocks[c] else pa.array([], pa.string())
+    empty = pa.array([], type=pa.string())
+    table = pa.table({c: pa.concat_arrays(blocks.pop(c)) if blocks[c] else empty
                       for c in columns})
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="zstd")

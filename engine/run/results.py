@@ -1,7 +1,8 @@
 """``results/``: every table of a computed month, written as it is made.
 
 The run folder stage after the exports (``engine.pipeline.compute_run`` calls
-:func:`write_results`; ``payroll verify`` rebuilds the same rows with
+:func:`write_results`, then :func:`write_ledger` for a pack with balances; ``payroll
+verify`` rebuilds the same rows with
 :mod:`engine.run.tables`). The month may be packed (:mod:`engine.rules.packed`): each
 file is written from a walk over the employees, row by row, so no month-sized table of
 rows is ever held; the workbook reads its rows twice (sized, then written) through
@@ -19,6 +20,7 @@ from engine.period import Period
 from engine.problems import Problem
 from engine.rules.lines import PayrollResult
 from engine.run import columns, exports, tables, workbook
+from engine.run.chain import LEDGER_CSV, LEDGER_PARQUET
 from engine.run.folder import RESULTS, atomic_write
 
 TRACES_JSONL = "traces.jsonl"
@@ -49,6 +51,16 @@ def write_employees(results: Path, result: PayrollResult, spec: Sequence[columns
                       columns.DICTIONARY_COLUMNS)
     exports.write_csv(results / "employees.csv", tables.employee_row_stream(result, spec),
                       tuple(c.name for c in spec), tables.numeric_columns(result, spec=spec))
+
+
+def write_ledger(run_dir: Path, ledger) -> None:
+    """``results/ledger.csv`` and ``.parquet``: the month's closing, the next one's opening."""
+    from engine.ledger.files import export_row_stream
+    from engine.ledger.models import COLUMNS
+
+    rows = tables.Rows(export_row_stream, ledger)  # read twice, never held
+    exports.write_csv(run_dir / LEDGER_CSV, rows, COLUMNS, COLUMNS[3:])  # amounts
+    atomic_write(run_dir / LEDGER_PARQUET, exports.parquet_bytes(rows, COLUMNS))
 
 
 def write_results(run_dir: Path, result: PayrollResult, problems: Sequence[Problem],
