@@ -138,7 +138,7 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
                   f"{pack.info.version}")
     month = chain.compute_month(pack, period, roster, snapshot, run_dir, source,
                                 [*extra_problems, *roster_problems, *snapshot.problems],
-                                names, collect=packed.collect)  # never whole in memory
+                                names, collect=packed.collector(len(roster.employees)))
     result = month.result
     problems = [*month.problems, *text_problems(result.employees)]
     identity = company if isinstance(company, CompanyIdentity) else CompanyIdentity(

@@ -110,3 +110,20 @@ def _period(month: str):
     from engine.period import as_period
 
     return as_period(month)
+
+
+def test_a_packed_month_writes_the_same_run_folder_as_a_plain_one(month_300, tmp_path):
+    """300 employees are kept as plain objects (under ``PACK_ABOVE``); the same month
+    packed, as a large one is, writes every file of the run folder byte for byte alike."""
+    from engine.pipeline import demo_month
+
+    assert packed.collector(300) is tuple
+    assert packed.collector(packed.PACK_ABOVE + 1) is packed.collect
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(packed, "PACK_ABOVE", 0)
+        demo_month(tmp_path / "run", employees=300, month="2026-10", seed=3, workers=1)
+    files = sorted(p.relative_to(month_300) for p in month_300.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(tmp_path / "run")
+                           for p in (tmp_path / "run").rglob("*") if p.is_file())
+    for rel in files:
+        assert (tmp_path / "run" / rel).read_bytes() == (month_300 / rel).read_bytes(), rel
