@@ -106,19 +106,21 @@ def cpu_seconds(who: int) -> float:
 
 def sample_payslips(limit: int) -> None:
     """Render only the first ``limit`` payslips (``--payslips``: a memory run of a large
-    company without hours of PDFs); the rest of the month is computed and written whole."""
+    company without hours of PDFs); the rest of the month is computed and written whole.
+    Such a run does not stream (the stream would make every payslip)."""
     import engine.pipeline as pipeline
 
-    whole = pipeline.render_all
+    whole = pipeline.plan
 
-    def first(results, *args, **kwargs):
-        return whole(list(itertools.islice(results, limit)), *args, **kwargs)
+    def first(*args, **kwargs):
+        return whole(*args, **kwargs)[:limit]
 
-    pipeline.render_all = first
+    pipeline.plan = first
 
 
 def child(employees: int, month: str, workers: int | None, out_dir: Path,
-          window: float, payslips: int | None = None, check: bool = True) -> dict:
+          window: float, payslips: int | None = None, check: bool = True,
+          stream: bool = True) -> dict:
     """One measured run (called in a fresh process)."""
     from engine.pipeline import demo_month
     from engine.run.verify import verify
@@ -130,7 +132,8 @@ def child(employees: int, month: str, workers: int | None, out_dir: Path,
         sample_payslips(payslips)
     began = time.monotonic()
     outcome = demo_month(out_dir, employees=employees, month=month, seed=1, workers=workers,
-                         progress=clock, window_seconds=window)
+                         progress=clock, window_seconds=window,
+                         stream_payslips=stream and payslips is None)
     ran = time.monotonic()
     # the payslip workers are this process's children, reaped when the pool closes;
     # with one worker the payslips render here and are inside the "payslips" stage
@@ -148,6 +151,7 @@ def child(employees: int, month: str, workers: int | None, out_dir: Path,
     overlap = {"fetch_floor": floor_fetch, "payslip_cpu": worker_cpu, "cores": cores,
                "ratio": (ran - began) / max(floor_fetch, floor_cpu, 1e-9)}
     return {"employees": employees, "payslips": outcome.payslips, "wall": ended - began,
+            "streamed": stream and payslips is None,
             "overlap": overlap,
             "run": ran - began, "stages": stages, "verified": report.ok if report else None,
             "differences": len(report.differences) if report else 0, **peak_mb()}
@@ -168,7 +172,8 @@ def measure(employees: int, month: str, workers: int | None, keep: Path | None,
 
 
 def show(result: dict) -> None:
-    print(f"\n{result['employees']} employees, {result['payslips']} payslips: "
+    mode = "streamed" if result.get("streamed") else "sequential"
+    print(f"\n{result['employees']} employees, {result['payslips']} payslips, {mode}: "
           f"{result['wall']:.1f} s wall (run {result['run']:.1f} s), verified="
           f"{result['verified']} ({result['differences']} differences), peak memory "
           f"{result['self_mb']} MB (largest child {result['largest_child_mb']} MB)")
@@ -194,15 +199,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--payslips", type=int, default=None,
                         help="render only this many payslips (a memory run of a large month)")
     parser.add_argument("--no-verify", action="store_true", help="skip payroll verify")
+    parser.add_argument("--no-stream", action="store_true",
+                        help="make payslips after the fetch (the sequential month)")
+    parser.add_argument("--ab", action="store_true",
+                        help="run the month streamed and sequential, alternately, and compare")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(child(args.employees, args.month, args.workers, args.out,
-                               args.window, args.payslips, not args.no_verify)))
+                               args.window, args.payslips, not args.no_verify,
+                               not args.no_stream)))
         return 0
     print(f"load average at start: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     extra = (*(("--payslips", str(args.payslips)) if args.payslips is not None else ()),
-             *(("--no-verify",) if args.no_verify else ()))
+             *(("--no-verify",) if args.no_verify else ()),
+             *(("--no-stream",) if args.no_stream else ()))
+    if args.ab:
+        return compare_modes(args, extra)
     big = measure(args.employees, args.month, args.workers, args.out, args.window, extra)
     if args.no_baseline:
         show(big)
@@ -220,6 +233,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {key:<24} {ratio:6.2f}")
     print(f"  {'peak memory':<24} {big['self_mb'] / max(base['self_mb'], 1):6.2f} "
           "(absolute, not per employee)")
+    return 0
+
+
+def compare_modes(args, extra: tuple[str, ...]) -> int:
+    """The same month streamed and sequential (streamed first), and their ratio."""
+    streamed = measure(args.employees, args.month, args.workers, args.out, args.window,
+                       tuple(x for x in extra if x != "--no-stream"))
+    sequential = measure(args.employees, args.month, args.workers, args.out, args.window,
+                         (*extra, "--no-stream") if "--no-stream" not in extra else extra)
+    for result in (streamed, sequential):
+        show(result)
+    print(f"\nstreamed / sequential: run {streamed['run'] / sequential['run']:.2f}, overlap "
+          f"ratio {streamed['overlap']['ratio']:.2f} against {sequential['overlap']['ratio']:.2f}")
     return 0
 
 

@@ -58,6 +58,7 @@ QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress output.")
 WorkersOpt = typer.Option(None, "--workers", help="PDF worker processes (default: all cores).")
 ExecutorOpt = typer.Option(None, "--executor", help="Where payslips are rendered: local, local:N (worker processes here; default) or dask://HOST:PORT (a Dask scheduler).")
 LangOpt = typer.Option("zh", "--lang", help="Payslip language: zh or en.")
+StreamOpt = typer.Option(True, "--stream/--no-stream", help="Make payslips while the fetch runs (default; the same files as made after it). --no-stream: one stage after the other.")
 BankMapOpt = typer.Option(None, "--bank-map", help="Column map of the bank file: generic (default), cmb, or a map YAML file ([payroll] bank_map).")
 IncompleteOpt = typer.Option(False, "--allow-incomplete", help="Accept a month that has not ended yet (WeCom reports only closed days).")
 
@@ -153,6 +154,7 @@ def demo(
     lang: str = LangOpt,
     bank_map: Optional[str] = BankMapOpt,
     rules: Optional[Path] = typer.Option(None, "--rules", exists=True, dir_okay=False, help="Rule pack to compute with (default: the bundled rules/cn-default.yaml; rules/cn-payroll.yaml withholds social insurance, housing fund and tax)."),
+    stream: bool = StreamOpt,
     quiet: bool = QuietOpt,
 ) -> None:
     """Run a whole month against a local WeCom simulator: fetch, compute, payslips, run folder."""
@@ -165,7 +167,8 @@ def demo(
         spec = parse_executor(executor, workers)
         outcome = demo_month(out_dir, employees=employees, month=period,
                              seed=seed, chaos=chaos, lang=lang, executor=spec,
-                             progress=for_terminal(quiet), bank_map=bank_map, rules=rules)
+                             progress=for_terminal(quiet), bank_map=bank_map, rules=rules,
+                             stream_payslips=stream)
     except PayrollError as exc:
         _fail(exc)
     _finish(outcome, allow_errors=True)
@@ -193,6 +196,7 @@ def run(
     payslips: bool = typer.Option(True, "--payslips/--no-payslips", help="--no-payslips: a trial run (试算) with every result and the ledger but no PDFs."),
     bank_map: Optional[str] = BankMapOpt,
     iit_version: Optional[str] = typer.Option(None, "--iit-version", help="Version of the tax sheet's column map (templates/exports/iit-wages.yaml; default: its current one; [payroll] iit_version)."),
+    stream: bool = StreamOpt,
     quiet: bool = QuietOpt,
 ) -> None:
     """Fetch the month from WeCom (WECOM_API_BASE), compute it and write the run folder.
@@ -219,7 +223,8 @@ def run(
                             encrypt_with=encrypt_with, executor=spec, lang=found["lang"],
                             progress=for_terminal(quiet), previous=previous, opening=opening,
                             snapshot_from=snapshot_from, payslips=payslips,
-                            bank_map=found["bank_map"], iit_version=found["iit_version"])
+                            bank_map=found["bank_map"], iit_version=found["iit_version"],
+                            stream_payslips=stream)
     except PayrollError as exc:
         _fail(exc)
     _finish(outcome, allow_errors)

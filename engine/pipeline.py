@@ -3,7 +3,9 @@
 This module only orders the stages and moves their results between them; each stage is a
 function of its own package. ``fetch_month`` is the one stage that talks to the network;
 everything after it reads the snapshot, so ``compute_run`` can recompute a month offline
-(``payroll verify`` does exactly that).
+(``payroll verify`` does exactly that). While the fetch runs, the streaming month
+(``engine.stream``) makes the payslips of each batch already stored; ``compute_run`` then
+keeps those its own computation would have made byte for byte and renders the rest.
 """
 
 from __future__ import annotations
@@ -11,18 +13,18 @@ from __future__ import annotations
 import shutil
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 
 from engine.errors import ConfigError, RulePackError
-from engine.executor import Executor, ExecutorSpec, open_executor, render_all
+from engine.executor import Executor, ExecutorSpec, open_executor
 from engine.exports.maps import bank_map_path, load_bank_map, load_iit_map
-from engine.exports.stage import build_exports, copy_bank_map, created_stamp, write_exports
+from engine.exports.stage import build_exports, created_stamp, write_exports
 from engine.payslip.context import DEFAULT_TEMPLATES, PayslipContext
 from engine.payslip.fonts import font_files
-from engine.payslip.identity import KEPT as KEPT_COMPANY
 from engine.payslip.identity import CompanyIdentity
 from engine.payslip.identity import resolve as resolve_company
+from engine.payslip.workers import plan
 from engine.period import Period, as_period
 from engine.problems import Problem
 from engine.safetext import text_problems
@@ -35,13 +37,16 @@ from engine.rules.loader import load_pack
 from engine.rules import packed
 from engine.rules.packed import select
 from engine.run import chain, exports, manifest, tables
-from engine.run.folder import (DEMO_MARKER, RESULTS, atomic_write, clear_for_demo,
-                               lock_run_folder, prepare, remove_leftovers, sha256_file)
-from engine.run.inputs import (copy_inputs, delivery_passwords, load_inputs, number_columns,
-                               run_id_for, write_password_hashes)
+from engine.run.folder import (DEMO_MARKER, atomic_write, clear_for_demo, lock_run_folder,
+                               prepare, remove_leftovers)
+from engine.run.inputs import number_columns, write_password_hashes
 from engine.run.opened import Run
 from engine.run.results import write_ledger, write_results
 from engine.run.summary import summary_html, write_rendered
+from engine.run.prepared import Prepared, context_for, prepare_inputs
+from engine.stream import Streamed
+from engine.stream.fetching import fetch_streaming, month_stream
+from engine.stream.final import render_month
 from engine.wecom.snapshot import Snapshot, load_snapshot
 
 DEFAULT_COMPANY = "示例科技有限公司"
@@ -71,17 +76,20 @@ def preflight(pack, period: Period | None = None) -> None:
 
 def render_stage(result: PayrollResult, ctx: PayslipContext, run_dir: Path,
                  workers: int | None, pool: Executor | None,
-                 progress: Progress, passwords: dict[str, str] | None = None
-                 ) -> tuple[list, list[Problem]]:
-    """One payslip per employee with status ok, on the executor when one is running."""
-    ok = select(result.employees, lambda e: e.status is Status.OK)
-    progress.start("payslips", len(ok))
-    try:
-        return render_all(ok, ctx, run_dir / "payslips", workers=workers, executor=pool,
-                          progress=lambda done, total: progress.advance(1),
-                          passwords=passwords)
-    finally:
-        progress.finish()
+                 progress: Progress, prepared: "Prepared", snapshot: Snapshot,
+                 streamed: Mapping[str, Streamed] | None = None) -> tuple[list, list[Problem]]:
+    """One payslip per employee with status ok, on the executor when one is running; a
+    payslip the streaming month made from the same inputs is kept (``render_month``)."""
+    tasks = plan(select(result.employees, lambda e: e.status is Status.OK),
+                 prepared.passwords, ctx.encrypt_with, names=prepared.file_names,
+                 sources=snapshot.source_of)
+    files, problems, kept = render_month(tasks, ctx, run_dir / "payslips",
+                                         streamed=streamed or {}, progress=progress,
+                                         workers=workers, executor=pool)
+    if streamed:
+        progress.note(f"{kept} of {len(tasks)} payslips made during the fetch were kept, "
+                      f"{len(tasks) - kept} rendered after it")
+    return files, problems
 
 
 def roster_facts(roster: Roster) -> dict[str, Any]:
@@ -91,7 +99,8 @@ def roster_facts(roster: Roster) -> dict[str, Any]:
 
 
 def write_manifest(run_dir: Path, ctx: PayslipContext, files: Sequence,
-                   inputs: dict[str, str], extra: dict[str, Any] | None = None) -> None:
+                   inputs: dict[str, str], snapshot_sha256: str,
+                   extra: dict[str, Any] | None = None) -> None:
     """Hash every file and mark the run finished (the last write of a run)."""
     payslip_rows = [{"userid": f.userid, "file": f.path, "sha256": f.sha256,
                      "size": str(f.size), "net": tables.dec(f.net), "secure": f.secure}
@@ -100,9 +109,21 @@ def write_manifest(run_dir: Path, ctx: PayslipContext, files: Sequence,
     body = manifest.build(run_dir, run_id=ctx.run_id, month=ctx.month, fonts=font_files(),
                           extra={"inputs": inputs,
                                  "pack": ctx.pack.model_dump(mode="json", exclude={"path"}),
-                                 "snapshot_sha256": ctx.snapshot_sha256,
+                                 "snapshot_sha256": snapshot_sha256,
                                  "company": ctx.company, "lang": ctx.lang, **(extra or {})})
     manifest.write(run_dir, body, payslip_rows)
+
+
+class Handover:
+    """A value handed down once and let go by its receiver, so the caller keeps no
+    reference (a large company's roster is freed before the finance summary is laid out)."""
+
+    def __init__(self, value: Any) -> None:
+        self._value = value
+
+    def take(self) -> Any:
+        value, self._value = self._value, None
+        return value
 
 
 def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
@@ -114,43 +135,36 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
                 pool: Executor | None = None,
                 extra_manifest: dict[str, Any] | None = None, previous: Path | None = None,
                 opening: Path | None = None, payslips: bool = True,
-                bank_map: str | Path | None = None, iit_version: str | None = None
-                ) -> RunOutcome:
+                bank_map: str | Path | None = None, iit_version: str | None = None,
+                prepared: Handover | None = None,
+                streamed: Mapping[str, Streamed] | None = None) -> RunOutcome:
     """Everything after the fetch: ledger opening, compute, ledger closing, payslips
     (unless ``payslips`` is false: a trial run), exports (tax sheet, bank files with the
     map ``bank_map``, contributions), results, manifest.
 
     Roster, pack and the ledger's opening (the previous run's closing or an import) are
-    copied into ``inputs/`` first and read back from there, so the run is computed from
-    exactly the files it keeps.
+    copied into ``inputs/`` first and read back from there (``prepare_inputs``; or already,
+    before the fetch: ``prepared``), so the run is computed from exactly the files it
+    keeps. ``streamed`` are the payslips the streaming month made during the fetch.
     """
     progress = progress or Silent()
     period = snapshot.period
-    copies = copy_inputs(run_dir, roster_path, pack, omit=encrypt_with)
-    bank_map_copy = copy_bank_map(run_dir, bank_map)
-    roster, roster_problems, pack = load_inputs(run_dir, copies)
-    source = chain.ledger_source(run_dir, period.month, previous=previous, opening=opening)
-    # read from the given roster and handed to the payslip workers, never stored
-    passwords = delivery_passwords(roster_path, encrypt_with, pack) if encrypt_with else None
-    run_id = run_id_for(period.month, snapshot.sha256, sha256_file(run_dir / copies["roster"]),
-                        pack.info.sha256, *chain.source_digests(run_dir, source))
+    ready: Prepared = prepared.take() if prepared is not None else prepare_inputs(
+        run_dir, pack, period, roster_path=roster_path, company=company, logo=logo,
+        encrypt_with=encrypt_with, bank_map=bank_map, previous=previous, opening=opening)
+    roster, pack, source, identity = ready.roster, ready.pack, ready.source, ready.identity
+    copies = dict(ready.copies)
+    ctx = context_for(run_dir, ready, period, snapshot.plan_sha256, lang=lang,
+                      template_dir=template_dir, encrypt_with=encrypt_with)
     progress.note(f"computing {len(roster.employees)} employees with {pack.info.name} "
                   f"{pack.info.version}")
     month = chain.compute_month(pack, period, roster, snapshot, run_dir, source,
-                                [*extra_problems, *roster_problems, *snapshot.problems],
+                                [*extra_problems, *ready.roster_problems, *snapshot.problems],
                                 names, collect=packed.collector(len(roster.employees)))
     result = month.result
     problems = [*month.problems, *text_problems(result.employees)]
-    identity = company if isinstance(company, CompanyIdentity) else CompanyIdentity(
-        name=company, logo=logo)
-    atomic_write(run_dir / KEPT_COMPANY, identity.kept())  # --force and verify keep it
-    ctx = PayslipContext(company=identity.name, month=period.month, run_id=run_id,
-                         pack=pack.info, snapshot_sha256=snapshot.sha256, lang=lang,
-                         encrypt_with=encrypt_with, logo=identity.logo, address=identity.address,
-                         net_label=pack.header.net_label, net_label_en=pack.header.net_label_en,
-                         **({"template_dir": template_dir} if template_dir else {}))
     files, render_problems = (render_stage(result, ctx, run_dir, workers, pool, progress,
-                                           passwords)
+                                           ready, snapshot, streamed)
                               if payslips else ([], []))
     problems.extend(render_problems)
     month = month.held(render_problems)  # no payslip made: not paid, balances unchanged
@@ -158,13 +172,13 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
     if encrypt_with:
         copies["passwords"] = write_password_hashes(run_dir, encrypt_with, files)
     progress.note("writing exports, results, finance summary and manifest")
-    exported = build_exports(result, bank_map=bank_map_copy, iit_version=iit_version,
+    exported = build_exports(result, bank_map=ready.bank_map, iit_version=iit_version,
                              company=identity.name,
                              created=created_stamp(period.last_day.isoformat()), pack=pack,
                              ledger=month.ledger)
     problems.extend(exported.problems)
     write_exports(run_dir, exported)
-    summary = write_results(run_dir, result, problems, run_id, period, pack)
+    summary = write_results(run_dir, result, problems, ctx.run_id, period, pack)
     if month.ledger is not None:
         write_ledger(run_dir, month.ledger)
     html = summary_html(result, problems, summary, identity.name)
@@ -172,13 +186,15 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
                              "exports": exported.facts, **(extra_manifest or {})}
     if month.ledger is not None:
         extra["ledger"] = source
+    snapshot_sha256 = snapshot.sha256
     # the month is written: its results, and the snapshot and roster they refer to, are let
     # go before the finance summary's PDF is laid out (a large company's largest step)
-    del result, month, snapshot, roster, exported
+    del result, month, snapshot, roster, exported, ready
     write_rendered(run_dir, html)
     if not payslips:
         extra["payslips"] = "skipped"
-    write_manifest(run_dir, ctx, files, inputs=copies, extra=extra)
+    write_manifest(run_dir, ctx, files, inputs=copies, snapshot_sha256=snapshot_sha256,
+                   extra=extra)
     return RunOutcome(run_dir, problems)
 
 
@@ -239,7 +255,7 @@ def run_month(month: str | Period, roster_path: Path, rules_path: Path, run_dir:
               extra_manifest: dict[str, Any] | None = None, previous: Path | None = None,
               opening: Path | None = None, snapshot_from: Path | None = None,
               payslips: bool = True, bank_map: str | Path | None = None,
-              iit_version: str | None = None) -> RunOutcome:
+              iit_version: str | None = None, stream_payslips: bool = True) -> RunOutcome:
     """The whole month against the WeCom API named by the settings (``payroll run``).
 
     ``executor`` picks where payslips are rendered: ``local`` / ``local:N`` (default,
@@ -247,8 +263,9 @@ def run_month(month: str | Period, roster_path: Path, rules_path: Path, run_dir:
     ``on_prepared`` is called once the folder is ready, before the fetch (the demo marks
     its folder there); ``extra_manifest`` adds keys to ``manifest.json``. With
     ``snapshot_from`` the month's data comes from that run instead of WeCom;
-    ``previous``/``opening`` give the ledger's opening (see ``chain_start``)."""
-    from engine.wecom.fetch import run_fetch
+    ``previous``/``opening`` give the ledger's opening (see ``chain_start``). Payslips are
+    made while the fetch runs (``engine.stream``; the same files as made after it) unless
+    ``stream_payslips`` is false."""
     from engine.wecom.settings import load_settings
 
     progress = progress or Silent()
@@ -280,16 +297,28 @@ def run_month(month: str | Period, roster_path: Path, rules_path: Path, run_dir:
         with pool_cm as pool:
             if snapshot_from is not None:
                 reuse_snapshot(snapshot_from, run_dir, period.month)
-            else:  # the fetch's problems are stored in the snapshot and come back with it
-                run_fetch(settings, period, run_dir, userids, progress)
+            prepared = prepare_inputs(run_dir, pack, period, roster_path=roster_path,
+                                      company=identity, logo=logo, encrypt_with=encrypt_with,
+                                      bank_map=bank_map, previous=previous, opening=opening)
+            streamed: Mapping[str, Streamed] = {}
+            if snapshot_from is None:  # the fetch's problems are stored in the snapshot
+                stream = (month_stream(run_dir, prepared, period, pool, names=names,
+                                       lang=lang, template_dir=template_dir,
+                                       encrypt_with=encrypt_with, progress=progress)
+                          if stream_payslips and payslips and pool is not None else None)
+                streamed = fetch_streaming(settings, period, run_dir, userids, progress, stream)
+                del stream
             # handed over, not kept here: compute_run lets it go once the month is written
+            handed = Handover(prepared)
+            del prepared
             return compute_run(run_dir, load_snapshot(run_dir), pack, roster_path=roster_path,
                                company=identity, lang=lang, workers=workers,
                                template_dir=template_dir, encrypt_with=encrypt_with, logo=logo,
                                names=names,
                                progress=progress, pool=pool, extra_manifest=extra_manifest,
                                previous=previous, opening=opening, payslips=payslips,
-                               bank_map=bank_map, iit_version=iit_version)
+                               bank_map=bank_map, iit_version=iit_version,
+                               prepared=handed, streamed=streamed)
 
 
 def _config_from_environment() -> Path | None:
@@ -328,7 +357,8 @@ def demo_month(run_dir: Path, *, employees: int = 60, month: str | Period, seed:
                chaos: bool = False, workers: int | None = None, lang: str = "zh",
                executor: "str | ExecutorSpec | None" = None, window_seconds: float = 60.0,
                progress: Progress | None = None,
-               bank_map: str | Path | None = None, rules: Path | None = None) -> RunOutcome:
+               bank_map: str | Path | None = None, rules: Path | None = None,
+               stream_payslips: bool = True) -> RunOutcome:
     """``payroll demo``: start the simulator, then run the month exactly as ``run_month``.
 
     ``window_seconds`` is the simulator's rate window (WeCom's: 60 s; benchmarks shorten
@@ -362,7 +392,7 @@ def demo_month(run_dir: Path, *, employees: int = 60, month: str | Period, seed:
                              settings=settings, company=DEFAULT_COMPANY, workers=workers,
                              lang=lang, executor=executor, progress=progress,
                              on_prepared=mark, extra_manifest={"demo": demo},
-                             bank_map=bank_map)
+                             bank_map=bank_map, stream_payslips=stream_payslips)
 
 
 def default_pack() -> Path:

@@ -103,3 +103,25 @@ def for_terminal(quiet: bool = False, stream: TextIO | None = None) -> Progress:
         return Silent()
     stream = stream or sys.stderr
     return Bar() if stream.isatty() else Lines(stream)
+
+
+class Beside:
+    """A second stage running beside the one on screen (the payslips streamed while the
+    fetch's bar runs): reported as notes of the current reporter, about every tenth of
+    ``total``. Thread-safe: the stage's results arrive on a thread of their own."""
+
+    def __init__(self, progress: Progress, stage: str, total: int) -> None:
+        import threading
+
+        self.progress, self.stage, self.total = progress, stage, max(0, total)
+        self.done, self._next = 0, max(1, self.total // 10)
+        self._lock = threading.Lock()
+
+    def advance(self, n: int = 1) -> None:
+        with self._lock:
+            self.done += n
+            if self.done < self._next:
+                return
+            self._next = self.done + max(1, self.total // 10)
+            text = f"{self.stage}: {self.done} of about {self.total}"
+        self.progress.note(text)

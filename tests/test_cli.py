@@ -38,6 +38,24 @@ def test_demo_from_the_command_line(tmp_path):
     assert "\x1b[" not in result.stderr
 
 
+def test_demo_with_and_without_the_stream_writes_the_same_files(tmp_path):
+    import hashlib
+
+    def tree(folder):
+        return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(folder.rglob("*")) if p.is_file()}
+
+    streamed = payroll("demo", "--out", str(tmp_path / "a"), "--employees", "8", "--month",
+                       "2026-10", "--workers", "2")
+    assert streamed.returncode == 0, streamed.stderr
+    assert "payslips made during the fetch were kept" in streamed.stderr
+    alone = payroll("demo", "--out", str(tmp_path / "b"), "--employees", "8", "--month",
+                    "2026-10", "--workers", "2", "--no-stream")
+    assert alone.returncode == 0, alone.stderr
+    assert "made during the fetch" not in alone.stderr
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")
+
+
 def test_run_without_credentials_says_what_is_missing(tmp_path):
     roster = tmp_path / "r.csv"
     roster.write_text("userid,monthly_salary\nu1,1000\n")

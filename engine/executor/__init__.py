@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -35,7 +35,7 @@ class Executor(Protocol):
 
     def fits(self, ctx: PayslipContext) -> bool: ...
 
-    def render(self, tasks: Sequence[Task], ctx: PayslipContext) -> Iterator[Rendered]: ...
+    def render(self, tasks: Iterable[Task], ctx: PayslipContext) -> Iterator[Rendered]: ...
 
     def close(self) -> None: ...
 
@@ -88,16 +88,25 @@ def open_executor(spec: "str | ExecutorSpec | None", template_dir: Path, lang: s
 
 def render_all(results: Iterable[EmployeeResult], ctx: PayslipContext, out_dir: Path,
                workers: int | None = None, progress: Progress | None = None,
-               executor: Executor | None = None, passwords: Mapping[str, str] | None = None
+               executor: Executor | None = None, passwords: Mapping[str, str] | None = None,
+               sources: Callable[[str], tuple[str, str] | None] | None = None
                ) -> tuple[list[PayslipFile], list[Problem]]:
     """Write the payslip of every OK employee into ``out_dir``; files in input order.
 
     Uses ``executor`` when given (and built for this template folder and language), else
     a local pool of ``workers`` processes for this call alone. With ``ctx.encrypt_with``,
     the delivery passwords come from ``passwords`` (userid → password) or, without it,
-    from each employee's roster column of that name.
+    from each employee's roster column of that name. ``sources`` names the snapshot file
+    each employee's record came from (see ``PayslipContext.for_source``).
     """
-    tasks = plan(results, passwords, ctx.encrypt_with)
+    return render_tasks(plan(results, passwords, ctx.encrypt_with, sources=sources), ctx,
+                        out_dir, workers, progress, executor)
+
+
+def render_tasks(tasks: list[Task], ctx: PayslipContext, out_dir: Path,
+                 workers: int | None = None, progress: Progress | None = None,
+                 executor: Executor | None = None) -> tuple[list[PayslipFile], list[Problem]]:
+    """Render and write planned ``tasks`` (indexes 0, 1, …) as :func:`render_all` does."""
     if executor is not None and executor.fits(ctx):
         return collect(tasks, executor.render(tasks, ctx), out_dir, progress)
     from engine.executor.local import LocalExecutor

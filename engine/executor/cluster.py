@@ -22,7 +22,8 @@ import hashlib
 import shutil
 import tempfile
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, ConfigDict
@@ -164,9 +165,10 @@ class DaskExecutor:
     def fits(self, ctx: PayslipContext) -> bool:
         return ctx.template_dir.resolve() == self.template_dir.resolve() and ctx.lang == self.lang
 
-    def render(self, tasks: Sequence[Task], ctx: PayslipContext) -> Iterator[Rendered]:
-        size = self.chunk
-        chunks = iter([list(tasks[i:i + size]) for i in range(0, len(tasks), size)])
+    def render(self, tasks: Iterable[Task], ctx: PayslipContext) -> Iterator[Rendered]:
+        """Results in task order; ``tasks`` may be a stream still being produced."""
+        source, size = iter(tasks), self.chunk
+        chunks = iter(lambda: list(islice(source, size)), [])
         pending: deque = deque()
         limit = max(2, self.workers * IN_FLIGHT_PER_WORKER)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sized
 from pathlib import Path
 
 from engine.errors import PayrollError
@@ -21,6 +21,7 @@ from engine.payslip.pdf import Renderer
 from engine.payslip.workers import Rendered, Task, render_task, worker_renderer
 
 RECYCLE_AFTER = 400  # payslips per worker process before it is replaced
+STREAM_CHUNK = 2  # payslips per message to a worker when the tasks are a stream
 
 _WORKER: dict[str, object] = {}
 
@@ -60,12 +61,17 @@ class LocalExecutor:
     def fits(self, ctx: PayslipContext) -> bool:
         return ctx.template_dir.resolve() == self.template_dir.resolve() and ctx.lang == self.lang
 
-    def render(self, tasks: Sequence[Task], ctx: PayslipContext) -> Iterator[Rendered]:
-        if self._pool is None or len(tasks) < 2:
+    def render(self, tasks: Iterable[Task], ctx: PayslipContext) -> Iterator[Rendered]:
+        """Results in task order. ``tasks`` may be a list or a stream still being produced
+        (the streaming month): the pool's feeder thread draws from it as workers free up."""
+        known = len(tasks) if isinstance(tasks, Sized) else None
+        if self._pool is None or (known is not None and known < 2):
             if self._renderer is None:
                 self._renderer = Renderer(self.template_dir, self.lang)
             return (render_task(task, ctx, self._renderer) for task in tasks)
-        chunk = max(1, min(16, len(tasks) // (self.workers * 4)))
+        # a stream's length is unknown: small chunks, so a batch's last payslips do not wait
+        # in a half-filled chunk for the next batch
+        chunk = max(1, min(16, known // (self.workers * 4))) if known is not None else STREAM_CHUNK
         return self._pool.imap(_work, ((task, ctx) for task in tasks), chunksize=chunk)
 
     def close(self) -> None:

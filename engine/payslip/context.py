@@ -40,7 +40,11 @@ class PayslipContext(BaseModel):
     month: str  # YYYY-MM
     run_id: str
     pack: PackInfo
+    # the snapshot file holding the employee's attendance (``monthdata/batch-NNNN.json``)
+    # and its sha256: set per payslip (``for_source``), so a payslip made while the fetch
+    # still runs names exactly the data it was computed from
     snapshot_sha256: str
+    snapshot_file: str = ""
     lang: Literal["zh", "en"] = "zh"
     template_dir: Path = DEFAULT_TEMPLATES
     logo: str | None = None  # file name inside template_dir
@@ -50,6 +54,14 @@ class PayslipContext(BaseModel):
     # the pack's name for the employee's total (pack.net_label): "" prints labels' net
     net_label: str = ""
     net_label_en: str = ""
+
+    def for_source(self, source: "tuple[str, str] | None") -> "PayslipContext":
+        """This context for one payslip whose record came from ``source`` (file, sha256);
+        unchanged for None (a context that already names its snapshot)."""
+        if source is None or (self.snapshot_file, self.snapshot_sha256) == source:
+            return self
+        return self.model_copy(update={"snapshot_file": source[0],
+                                       "snapshot_sha256": source[1]})
 
 
 class LineRow(BaseModel):

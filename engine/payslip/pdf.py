@@ -121,6 +121,7 @@ def payslip_data(result: EmployeeResult, ctx: PayslipContext) -> dict[str, Any]:
         "run_id": ctx.run_id,
         "pack": ctx.pack.model_dump(mode="json", exclude={"path"}),
         "snapshot_sha256": ctx.snapshot_sha256,
+        **({"snapshot_file": ctx.snapshot_file} if ctx.snapshot_file else {}),
         "userid": result.userid,
         "name": result.name,
         "lines": [line.model_dump(mode="json") for line in result.lines],

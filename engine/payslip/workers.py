@@ -53,17 +53,22 @@ class PayslipFile(BaseModel):
     password_hash: str = ""
 
 
-Task = tuple[int, EmployeeResult, str, str | None]  # index, employee, file name, password
+# index, employee, file name, password, (snapshot file, sha256) of the employee's record
+Task = tuple[int, EmployeeResult, str, str | None, tuple[str, str] | None]
 # index, PDF/A master (None: not rendered), encrypted copy (None: none), problems (the
 # warnings of a rendered one), (salt, scrypt hash) of the copy's password (None: no copy)
 Rendered = tuple[int, bytes | None, bytes | None, list[Problem], tuple[str, str] | None]
 
 
 def plan(results: Iterable[EmployeeResult], passwords: Mapping[str, str] | None = None,
-         column: str | None = None) -> list[Task]:
-    """Employees to render (status OK only), each with its unique file name and, when
-    copies are encrypted, its delivery password (from ``passwords`` by userid, else from
-    the employee's own roster ``column``)."""
+         column: str | None = None, *, names: Mapping[str, str] | None = None,
+         sources: Callable[[str], tuple[str, str] | None] | None = None,
+         start: int = 0) -> list[Task]:
+    """Employees to render (status OK only), each with its unique file name (from
+    ``names`` by userid when given, else planned here), its delivery password when copies
+    are encrypted (from ``passwords`` by userid, else from the employee's own roster
+    ``column``) and the snapshot file its record came from (``sources``); task indexes
+    count from ``start``."""
     ok = [x for x in results if x.status is Status.OK]
     if column is None:
         keys: list[str | None] = [None] * len(ok)
@@ -71,13 +76,17 @@ def plan(results: Iterable[EmployeeResult], passwords: Mapping[str, str] | None 
         keys = [passwords.get(r.userid) for r in ok]
     else:
         keys = [r.roster.get(column) for r in ok]
-    return list(zip(range(len(ok)), ok, plan_names(r.userid for r in ok), keys))
+    files = ([names[r.userid] for r in ok] if names is not None
+             else plan_names(r.userid for r in ok))
+    found = [sources(r.userid) if sources else None for r in ok]
+    return list(zip(range(start, start + len(ok)), ok, files, keys, found))
 
 
 def render_task(task: Task, ctx: PayslipContext, renderer: Renderer | None = None) -> Rendered:
     """One payslip as bytes (and its delivery copy); any failure becomes an error for that
     employee and nothing of theirs comes back (the employee is then held: ``status=error``)."""
-    index, result, _name, password = task
+    index, result, _name, password, source = task
+    ctx = ctx.for_source(source)
     if ctx.encrypt_with:  # checked first: a payslip that cannot be delivered is not made
         password, problems = delivery_password(result.userid, password, ctx.encrypt_with)
         if problems:

@@ -177,13 +177,19 @@ class Month:
         return Month(result, ledger, self.problems, self.books)
 
 
+READ = object()  # compute_month's default opening: read from the run folder's copy
+
+
 def compute_month(pack, period, roster, snapshot, run_dir: Path, source: dict[str, Any],
-                  before: Sequence = (), names: str = "wecom", collect=tuple) -> Month:
+                  before: Sequence = (), names: str = "wecom", collect=tuple,
+                  values: Any = READ) -> Month:
     """Open the ledger, compute, hear the roster (unused columns, differing names, the
     payslip's name chosen by ``names``), hold the employees an error names, close the ledger.
 
     ``before`` are the problems found before compute (roster, snapshot); ``collect`` keeps
-    the employees (see :func:`engine.rules.apply.compute`). Used by the run and by
+    the employees (see :func:`engine.rules.apply.compute`); ``values`` is the opening as
+    :func:`opening_values` reads it, when already read (the streaming month computes one
+    batch at a time and reads the previous month's ledger once). Used by the run and by
     ``payroll verify`` alike, so both compute the same month.
     """
     from engine.ledger.books import close_month, open_month
@@ -194,8 +200,9 @@ def compute_month(pack, period, roster, snapshot, run_dir: Path, source: dict[st
 
     books, opening = None, None
     if pack.ledger:
-        values = opening_values(run_dir, source, pack.ledger, period.month,
-                                set(roster.userids()))
+        if values is READ:
+            values = opening_values(run_dir, source, pack.ledger, period.month,
+                                    set(roster.userids()))
         books = open_month(values, pack.ledger, ledger_expiry(pack, period), period)
         opening = books.env()
     result, problems = compute(pack, period, roster, snapshot.records, snapshot.leave_types,

@@ -179,8 +179,12 @@ def compare_traces(employees: Iterable[EmployeeResult], found: Sequence[dict[str
 
 
 def _payslip_fields(data: dict[str, Any], emp: EmployeeResult, run_id: str, month: str,
-                    pack_sha256: str) -> list[tuple[str, Any, Any]]:
+                    pack_sha256: str, source: tuple[str, str] | None
+                    ) -> list[tuple[str, Any, Any]]:
+    found = (data.get("snapshot_file"), data.get("snapshot_sha256"))
     return [("userid", emp.userid, data.get("userid")),
+            ("snapshot file", list(source) if source else None,
+             list(found) if source else None),
             ("run_id", run_id, data.get("run_id")),
             ("month", month, data.get("month")),
             ("pack sha256", pack_sha256, (data.get("pack") or {}).get("sha256")),
@@ -190,12 +194,14 @@ def _payslip_fields(data: dict[str, Any], emp: EmployeeResult, run_id: str, mont
 
 
 def compare_payslip(data: dict[str, Any], emp: EmployeeResult, file: str, *, run_id: str,
-                    month: str, pack_sha256: str) -> list[Difference]:
-    """The data embedded in one payslip equals the recomputed employee."""
+                    month: str, pack_sha256: str,
+                    source: tuple[str, str] | None = None) -> list[Difference]:
+    """The data embedded in one payslip equals the recomputed employee (and, given
+    ``source``, names the snapshot file and sha256 the employee's record is in)."""
     out = [difference("payslip", file, f"embedded {name} differs", userid=emp.userid,
                       expected=json.dumps(want, ensure_ascii=False, sort_keys=True),
                       found=json.dumps(got, ensure_ascii=False, sort_keys=True))
-           for name, want, got in _payslip_fields(data, emp, run_id, month, pack_sha256)
+           for name, want, got in _payslip_fields(data, emp, run_id, month, pack_sha256, source)
            if want != got]
     want_lines = [tables.line_row(line, precise=True) for line in emp.lines]
     got_lines = [_embedded_row(line) for line in data.get("lines") or []]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any, Collection, Sequence
+from typing import Any, Collection, Mapping, Sequence
 
 from engine.errors import PayrollError
 from engine.progress import Progress
@@ -49,7 +49,7 @@ def payslip_context(run_dir: Path, manifest: dict[str, Any], result: PayrollResu
     inputs = manifest.get("inputs", {})
     return PayslipContext(month=result.month, **_company(run_dir, manifest),
                           run_id=manifest.get("run_id", ""), pack=result.pack,
-                          snapshot_sha256=manifest.get("snapshot_sha256", ""),
+                          snapshot_sha256="",  # each payslip's own: see check_payslips
                           lang=manifest.get("lang", "zh"),
                           encrypt_with=inputs.get("roster_omits") or None,
                           template_dir=templates or DEFAULT_TEMPLATES, **labels)
@@ -59,9 +59,11 @@ def check_payslips(run_dir: Path, manifest: dict[str, Any], result: PayrollResul
                    rows: Sequence[dict[str, str]], *, templates: Path | None = None,
                    workers: int | None = None, progress: Progress,
                    only: Collection[str] | None = None,
-                   pack: Any = None) -> tuple[list[Difference], int]:
+                   pack: Any = None, sources: Mapping[str, tuple[str, str]] | None = None
+                   ) -> tuple[list[Difference], int]:
     """Each payslip master (of the employees in ``only``, when given: what ``payroll send``
-    is about to deliver) equals a fresh rendering; returns differences and the count."""
+    is about to deliver) equals a fresh rendering, each made with the snapshot file its
+    employee's record is in (``sources``); returns differences and the count."""
     from engine.executor import render_all
 
     ctx = payslip_context(run_dir, manifest, result, templates, pack)
@@ -73,7 +75,8 @@ def check_payslips(run_dir: Path, manifest: dict[str, Any], result: PayrollResul
     with tempfile.TemporaryDirectory(prefix="verify-render-") as tmp:
         files, _problems = render_all(ok, ctx.model_copy(update={"encrypt_with": None}),
                                       Path(tmp) / "payslips", workers=workers,
-                                      progress=lambda done, total: progress.advance(1))
+                                      progress=lambda done, total: progress.advance(1),
+                                      sources=(sources or {}).get)
         progress.finish()
         for file in files:
             row = by_user.get(file.userid)

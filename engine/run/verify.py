@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path, PurePosixPath
-from typing import Any, Collection, Sequence
+from typing import Any, Collection, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict
 
@@ -142,6 +142,9 @@ class Recomputed(BaseModel):
     run_id: str
     snapshot_sha256: str
     pack_sha256: str
+    # userid → (snapshot file, its sha256) the employee's record came from: printed on
+    # and embedded in the payslip
+    sources: dict[str, tuple[str, str]] = {}
 
 
 def _input_path(run_dir: Path, manifest: dict[str, Any], key: str, pattern: str) -> Path:
@@ -172,13 +175,16 @@ def recompute(run_dir: Path, manifest: dict[str, Any]) -> Recomputed:
     month = compute_month(pack, snapshot.period, roster, snapshot, run_dir, source,
                           [*roster_problems, *snapshot.problems],
                           manifest.get("names", "wecom"))
-    run_id = run_id_for(snapshot.period.month, snapshot.sha256, sha256_file(copies["roster"]),
-                        pack.info.sha256, *source_digests(run_dir, source))
+    run_id = run_id_for(snapshot.period.month, snapshot.plan_sha256,
+                        sha256_file(copies["roster"]), pack.info.sha256,
+                        *source_digests(run_dir, source))
     problems = (*month.problems, *text_problems(month.result.employees))
     return Recomputed(result=month.result, month=month, problems=problems,
                       pack=pack,
                       run_id=run_id, snapshot_sha256=snapshot.sha256,
-                      pack_sha256=pack.info.sha256)
+                      pack_sha256=pack.info.sha256,
+                      sources={u: (f, snapshot.file_sha256[f])
+                               for u, f in snapshot.record_files.items()})
 
 
 def check_identity(manifest: dict[str, Any], again: Recomputed) -> list[Difference]:
@@ -202,7 +208,8 @@ def check_identity(manifest: dict[str, Any], again: Recomputed) -> list[Differen
 
 
 def _check_payslip(run_dir: Path, emp: EmployeeResult, row: dict[str, str], *, run_id: str,
-                   month: str, pack_sha256: str) -> list[Difference]:
+                   month: str, pack_sha256: str,
+                   source: tuple[str, str] | None) -> list[Difference]:
     from engine.payslip.pdf import embedded_data
 
     out = []
@@ -218,14 +225,16 @@ def _check_payslip(run_dir: Path, emp: EmployeeResult, row: dict[str, str], *, r
         return out + [difference("payslip", row["file"], f"embedded data unreadable: {exc}",
                                  userid=emp.userid)]
     return out + compare_payslip(data, emp, row["file"], run_id=run_id, month=month,
-                                 pack_sha256=pack_sha256)
+                                 pack_sha256=pack_sha256, source=source)
 
 
 def check_payslips(run_dir: Path, result: PayrollResult, rows: Sequence[dict[str, str]], *,
                    run_id: str, pack_sha256: str, progress: Progress,
-                   unrendered: frozenset[str] = frozenset()) -> list[Difference]:
-    """Each payable employee has a payslip whose embedded data equals the recomputation;
-    ``unrendered`` are employees whose payslip failed with an error listed in problems.csv."""
+                   unrendered: frozenset[str] = frozenset(),
+                   sources: Mapping[str, tuple[str, str]] | None = None) -> list[Difference]:
+    """Each payable employee has a payslip whose embedded data equals the recomputation
+    (and names the snapshot file of ``sources`` its record is in); ``unrendered`` are
+    employees whose payslip failed with an error listed in problems.csv."""
     by_user = {r.get("userid", ""): r for r in rows}
     ok = [e for e in result.employees if e.status is Status.OK]
     out = [difference("payslip", MANIFEST_CSV, "payslip for an employee who is not payable",
@@ -236,7 +245,8 @@ def check_payslips(run_dir: Path, result: PayrollResult, rows: Sequence[dict[str
         row = by_user.get(emp.userid)
         if row is not None:
             out += _check_payslip(run_dir, emp, row, run_id=run_id, month=result.month,
-                                  pack_sha256=pack_sha256)
+                                  pack_sha256=pack_sha256,
+                                  source=(sources or {}).get(emp.userid))
         elif emp.userid not in unrendered:
             out.append(difference("payslip", MANIFEST_CSV, "payslip is missing",
                                   userid=emp.userid))
@@ -340,7 +350,8 @@ def _compare_results(run_dir: Path, manifest: dict[str, Any], again: Recomputed,
     if manifest.get("payslips") != "skipped":
         out += check_payslips(run_dir, again.result, found["payslips"] or [], run_id=run_id,
                               pack_sha256=manifest.get("pack", {}).get("sha256", ""),
-                              progress=progress, unrendered=unrendered)
+                              progress=progress, unrendered=unrendered,
+                              sources=again.sources)
     elif found["payslips"]:
         out.append(difference("payslip", MANIFEST_CSV, "payslips listed in a run whose "
                               "manifest says they were skipped"))

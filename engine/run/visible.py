@@ -119,7 +119,7 @@ def check_visible(run_dir: Path, manifest: dict[str, Any], again,
         rendered, count = rerender.check_payslips(
             run_dir, manifest, again.result, rows, templates=options.get("templates"),
             workers=options.get("workers"), progress=progress,
-            only=options.get("render_only"), pack=again.pack)
+            only=options.get("render_only"), pack=again.pack, sources=again.sources)
         out += rendered + rerender.check_summary_pdf(run_dir)
         checked["payslips rendered"] = count
     return out

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 from pydantic import BaseModel, ConfigDict
@@ -136,11 +137,24 @@ def choose_userids(roster: list[str] | None,
     return [u for u in wanted if u not in invalid], invalid, problems
 
 
+class Watcher(Protocol):
+    """Who hears of the fetch's files as they are stored (the streaming month): ``planned``
+    once the directory and leave types are in, before any attendance batch; ``stored`` for
+    every batch file, finished now or by an earlier run, on the fetch's calling thread."""
+
+    def planned(self, store: SnapshotStore, directory_files: list[str],
+                leave_file: str) -> None: ...
+
+    def stored(self, store: SnapshotStore, rel: str) -> None: ...
+
+
 def fetch_month(client: WeComClient, period: Period, out_dir: Path | str,
                 userids: Iterable[str] | None = None,
-                progress: Progress | None = None) -> tuple[FetchReport, list[Problem]]:
+                progress: Progress | None = None,
+                watcher: Watcher | None = None) -> tuple[FetchReport, list[Problem]]:
     """Fetch ``period`` for ``userids`` (the roster) or the whole directory into
-    ``<out_dir>/snapshot``; resumes an interrupted fetch in the same folder."""
+    ``<out_dir>/snapshot``; resumes an interrupted fetch in the same folder. ``watcher``
+    hears of each stored file (see :class:`Watcher`)."""
     store = SnapshotStore(Path(out_dir) / "snapshot")
     store.path(INDEX).unlink(missing_ok=True)  # the index only ever marks a finished fetch
     shown = progress or Silent()
@@ -151,7 +165,9 @@ def fetch_month(client: WeComClient, period: Period, out_dir: Path | str,
         leave_types = fetch_leave_types(client, store)
         roster = list(userids) if userids is not None else None
         ids, refused, problems = choose_userids(roster, directory)
-        result, resumed, files = _fetch_batches(client, period, store, ids, shown)
+        if watcher is not None:
+            watcher.planned(store, directory_files, VACATION)
+        result, resumed, files = _fetch_batches(client, period, store, ids, shown, watcher)
     except BaseException:
         shown.finish()  # leave the terminal clean; finished batches are already on disk
         raise
@@ -186,9 +202,11 @@ def _stored_batch(store: SnapshotStore, rel: str, batch: list[str]) -> list[Exch
 
 
 def _fetch_batches(client: WeComClient, period: Period, store: SnapshotStore,
-                   ids: list[str], progress: Progress) -> tuple[BatchResult, int, list[str]]:
+                   ids: list[str], progress: Progress, watcher: Watcher | None = None
+                   ) -> tuple[BatchResult, int, list[str]]:
     """Finished batches are read back; the rest run on a few threads (the limiter keeps
-    them under the ceiling) and each is written the moment it settles."""
+    them under the ceiling) and each is written the moment it settles. The watcher
+    hears of the resumed batches once the threads have started, then of each new one."""
     batches = plan_batches(ids)
     files = [batch_name(n) for n in range(len(batches))]
     progress.start("fetch", len(ids))
@@ -215,9 +233,13 @@ def _fetch_batches(client: WeComClient, period: Period, store: SnapshotStore,
                               thread_name_prefix="wecom-fetch")
     try:
         futures = {pool.submit(work, n): n for n in todo}
+        for n in sorted(settled) if watcher is not None else ():
+            watcher.stored(store, files[n])
         for future in as_completed(futures):
             settled[futures[future]] = future.result()
             progress.advance(len(batches[futures[future]]))
+            if watcher is not None:
+                watcher.stored(store, files[futures[future]])
     finally:
         # On failure or interrupt: queued batches are dropped, running ones finish and
         # are written, so a rerun resumes after them.
@@ -236,11 +258,12 @@ def _slim(result: BatchResult) -> BatchResult:
 
 def run_fetch(settings: WeComSettings, period: Period, out_dir: Path | str,
               roster_userids: Iterable[str] | None = None, progress: Progress | None = None,
-              transport: httpx.BaseTransport | None = None) -> tuple[FetchReport, list[Problem]]:
+              transport: httpx.BaseTransport | None = None,
+              watcher: Watcher | None = None) -> tuple[FetchReport, list[Problem]]:
     """What ``payroll fetch`` calls: settings + period + optional roster ids + run folder."""
     client = WeComClient(settings, httpx.Client(transport=transport,
                                                 timeout=settings.timeout_seconds))
     try:
-        return fetch_month(client, period, out_dir, roster_userids, progress)
+        return fetch_month(client, period, out_dir, roster_userids, progress, watcher)
     finally:
         client.close()

@@ -83,13 +83,24 @@ class SnapshotStore:
             return None
         return [Exchange.from_json(e) for e in stored["exchanges"] if isinstance(e, dict)]
 
-    def digest(self, files: list[str]) -> str:
-        """sha256 over the named files (path and content), in sorted order."""
+    def file_sha256(self, rel: str) -> str:
+        return hashlib.sha256(read_input(self.path(rel), "snapshot")).hexdigest()
+
+    def digest(self, files: list[str], known: dict[str, str] | None = None) -> str:
+        """sha256 over the named files (path and content), in sorted order; ``known``
+        gives file digests already computed (rel → hex)."""
         total = hashlib.sha256()
         for rel in sorted(set(files)):
             total.update(rel.encode() + b"\0")
-            total.update(hashlib.sha256(read_input(self.path(rel), "snapshot")).digest())
+            total.update(bytes.fromhex((known or {}).get(rel) or self.file_sha256(rel)))
         return total.hexdigest()
+
+
+def plan_digest(store: SnapshotStore, directory_files: list[str], leave_file: str) -> str:
+    """What a run knows of WeCom before the first attendance batch: the directory's and the
+    leave types' answers as stored (with their server times, so a fetch at another moment
+    differs). Part of the run id, which every payslip prints while the fetch still runs."""
+    return store.digest([*directory_files, *([leave_file] if leave_file else [])])
 
 
 def batch_name(index: int) -> str:
@@ -109,6 +120,17 @@ class Snapshot(BaseModel):
     missing: dict[str, str]
     sha256: str
     problems: tuple[Problem, ...] = ()
+    # the directory and leave-type answers' digest (``plan_digest``): the run id's share
+    plan_sha256: str = ""
+    # userid → the batch file its record was read from, and each batch file's sha256: a
+    # payslip names the file its attendance came from (``source_of``)
+    record_files: dict[str, str] = {}
+    file_sha256: dict[str, str] = {}
+
+    def source_of(self, userid: str) -> tuple[str, str] | None:
+        """(batch file, its sha256) holding ``userid``'s record, or None."""
+        rel = self.record_files.get(userid)
+        return (rel, self.file_sha256[rel]) if rel else None
 
 
 def load_snapshot(run_dir: Path | str) -> Snapshot:
@@ -125,43 +147,65 @@ def load_snapshot(run_dir: Path | str) -> Snapshot:
     except (KeyError, TypeError, ValidationError) as exc:
         raise InputError(f"malformed index: {exc}", path=str(store.path(INDEX))) from exc
     problems = [Problem.model_validate(p) for p in index.get("problems", [])]
-    records = _load_records(store, batches, problems)
+    records, record_files = _load_records(store, batches, problems)
     leave_file = str(index.get("leave_types_file") or "")
     directory_files = [str(f) for f in index.get("directory", [])]
     files = [INDEX, *batches, *directory_files, *([leave_file] if leave_file else [])]
+    digests = {rel: store.file_sha256(rel) for rel in sorted(set(batches))}
     return Snapshot(
         period=period, records=records, requested=requested,
-        leave_types=tuple(_load_list(store, leave_file, "lists", LeaveType, problems)),
+        leave_types=tuple(load_leave_types(store, leave_file, problems)),
         directory=tuple(_dedupe(_load_list(store, f, "userlist", DirectoryUser, problems)
                                 for f in directory_files)),
         missing={str(k): str(v) for k, v in dict(index.get("missing", {})).items()},
-        sha256=store.digest(files), problems=tuple(problems))
+        sha256=store.digest(files, digests), problems=tuple(problems),
+        plan_sha256=plan_digest(store, directory_files, leave_file),
+        record_files=record_files, file_sha256=digests)
 
 
-def _load_records(store: SnapshotStore, batches: list[str],
-                  problems: list[Problem]) -> dict[str, MonthRecord]:
+def load_leave_types(store: SnapshotStore, leave_file: str,
+                     problems: list[Problem]) -> list[LeaveType]:
+    return _load_list(store, leave_file, "lists", LeaveType, problems)
+
+
+def load_batch(store: SnapshotStore, rel: str, builder: RecordBuilder, taken: set[str],
+               records: dict[str, MonthRecord], bad: dict[str, list[Problem]]) -> list[str]:
+    """One batch file's records into ``records`` (malformed ones into ``bad``), skipping
+    the userids in ``taken`` (a record in two batches: the first one's is kept); returns
+    the userids whose record it added."""
+    stored = store.read(rel)
+    exchanges = store.read_exchanges(rel)
+    if exchanges is None or not isinstance(stored.get("userids"), list):
+        raise InputError("malformed batch file", path=str(store.path(rel)))
+    batch = reconcile_batch(stored["userids"], exchanges, source=rel)
+    del stored, exchanges
+    added = []
+    for uid, raw in batch.records.items():
+        if uid in taken:
+            continue
+        taken.add(uid)
+        try:
+            records[uid] = builder.build(raw)
+            added.append(uid)
+        except ValidationError as exc:
+            bad[uid] = [_bad_field(rel, uid, err) for err in exc.errors()]
+    return added
+
+
+def _load_records(store: SnapshotStore, batches: list[str], problems: list[Problem]
+                  ) -> tuple[dict[str, MonthRecord], dict[str, str]]:
     """Every batch's records as models (equal parts shared), one batch's raw answers in
-    memory at a time (the raw JSON of a large company is several times its models)."""
+    memory at a time (the raw JSON of a large company is several times its models), and
+    the batch file each record came from."""
     records: dict[str, MonthRecord] = {}
     bad: dict[str, list[Problem]] = {}
-    builder = RecordBuilder()
+    files: dict[str, str] = {}
+    builder, taken = RecordBuilder(), set()
     for rel in batches:
-        stored = store.read(rel)
-        exchanges = store.read_exchanges(rel)
-        if exchanges is None or not isinstance(stored.get("userids"), list):
-            raise InputError("malformed batch file", path=str(store.path(rel)))
-        batch = reconcile_batch(stored["userids"], exchanges, source=rel)
-        del stored, exchanges
-        for uid, raw in batch.records.items():
-            if uid in records or uid in bad:  # two batches: the first one's record is kept
-                continue
-            try:
-                records[uid] = builder.build(raw)
-            except ValidationError as exc:
-                bad[uid] = [_bad_field(rel, uid, err) for err in exc.errors()]
+        files.update(dict.fromkeys(load_batch(store, rel, builder, taken, records, bad), rel))
     for uid in sorted(bad):
         problems += bad[uid]
-    return {uid: records[uid] for uid in sorted(records)}
+    return {uid: records[uid] for uid in sorted(records)}, files
 
 
 def _bad_field(rel: str, uid: str, err: Any) -> Problem:

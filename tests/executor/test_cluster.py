@@ -97,3 +97,21 @@ def test_the_bundle_carries_the_template_folder_and_nothing_outside(tmp_path):
     evil = TemplateBundle(files={"../x": b"no"}, sha256="e" * 64)
     with pytest.raises(ConfigError, match="unsafe path"):
         evil.materialise(tmp_path)
+
+
+def test_a_month_streamed_to_the_cluster_is_the_local_sequential_month(cluster, tmp_path):
+    """The streaming month feeds the cluster while the fetch runs: same run folder."""
+    import hashlib
+
+    from engine.pipeline import demo_month
+    from tests.conftest import DEMO_MONTH
+
+    def tree(folder):
+        return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(folder.rglob("*")) if p.is_file()}
+
+    demo_month(tmp_path / "local", employees=120, month=DEMO_MONTH, workers=2,
+               window_seconds=1.0, stream_payslips=False)
+    demo_month(tmp_path / "dask", employees=120, month=DEMO_MONTH, window_seconds=1.0,
+               executor=f"dask://{cluster.scheduler_address.split('://')[1]}")
+    assert tree(tmp_path / "dask") == tree(tmp_path / "local")

@@ -1,0 +1,80 @@
+"""The month's payslips after the fetch: keep what the stream made right, render the rest.
+
+Last step of the payslip stage, called by the pipeline with the tasks of the whole
+month's computation (exactly those of a sequential run) and what :class:`MonthStream`
+made during the fetch. A streamed payslip is kept only when its key (``payslip_key``:
+result, file name, password, snapshot file, run context) equals the task's, so the kept
+file is the very bytes the task would render; every other task is rendered now. Payslips
+streamed for an employee the whole month does not pay, or under another name, are
+removed, so the folder holds what a sequential run writes and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from engine.executor import Executor, render_tasks
+from engine.payslip.context import PayslipContext
+from engine.payslip.workers import PayslipFile, Task
+from engine.problems import Problem
+from engine.progress import Progress
+from engine.stream.month import Streamed, payslip_key
+
+
+def render_month(tasks: list[Task], ctx: PayslipContext, out_dir: Path, *,
+                 streamed: Mapping[str, Streamed], progress: Progress,
+                 workers: int | None = None, executor: Executor | None = None
+                 ) -> tuple[list[PayslipFile], list[Problem], int]:
+    """Files and problems in task order, as ``render_tasks`` gives them for ``tasks``, and
+    how many payslips were kept from the stream."""
+    kept: dict[str, Streamed] = {}
+    todo: list[Task] = []
+    for task in tasks:
+        made = streamed.get(task[1].userid)
+        if made is not None and made.file is not None and made.key == payslip_key(task, ctx):
+            kept[task[1].userid] = made
+        else:
+            todo.append((len(todo), *task[1:]))
+    progress.start("payslips", len(tasks))
+    progress.advance(len(kept))
+    try:
+        new_files, new_problems = render_tasks(
+            todo, ctx, out_dir, workers=workers, executor=executor,
+            progress=lambda done, total: progress.advance(1))
+    finally:
+        progress.finish()
+    files, problems = _in_task_order(tasks, kept, new_files, new_problems)
+    _remove_stale(out_dir.parent, streamed, {f.path for f in files})
+    return files, problems, len(kept)
+
+
+def _in_task_order(tasks: list[Task], kept: Mapping[str, Streamed],
+                   new_files: list[PayslipFile], new_problems: list[Problem]
+                   ) -> tuple[list[PayslipFile], list[Problem]]:
+    """One list of files and problems ordered as a sequential run lists them (userids are
+    unique in a month: the roster refuses a second row of one)."""
+    files_by = {f.userid: f for f in new_files}
+    problems_by: dict[str, list[Problem]] = {}
+    for problem in new_problems:
+        problems_by.setdefault(problem.userid or "", []).append(problem)
+    files: list[PayslipFile] = []
+    problems: list[Problem] = []
+    for task in tasks:
+        userid = task[1].userid
+        made = kept.get(userid)
+        file = made.file if made is not None else files_by.get(userid)
+        if file is not None:
+            files.append(file)
+        problems.extend(made.problems if made is not None else problems_by.get(userid, ()))
+    return files, [*problems, *problems_by.get("", ())]  # none yet: every render problem names one
+
+
+def _remove_stale(run_dir: Path, streamed: Mapping[str, Streamed], final: set[str]) -> None:
+    """Delete streamed payslips (and their delivery copies) no final task wrote."""
+    for made in streamed.values():
+        if made.file is None or made.file.path in final:
+            continue
+        (run_dir / made.file.path).unlink(missing_ok=True)
+        if made.file.secure:
+            (run_dir / made.file.secure).unlink(missing_ok=True)

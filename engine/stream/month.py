@@ -1,0 +1,197 @@
+"""Compute and render each attendance batch as the fetch stores it (see ``engine.stream``).
+
+The fetch tells :meth:`MonthStream.planned` when the directory is in (the run id, and so
+the payslips' context, follow from it) and :meth:`MonthStream.stored`, on the fetch's
+calling thread, of every stored batch file;
+that computes the batch's employees (roster, pack, ledger opening and leave types are all
+known before the first batch) and queues their payslip tasks. A writer thread hands the
+queue to the executor as one stream of tasks and writes each payslip into the run folder
+as it comes back. The queue is bounded: when rendering falls behind, ``stored`` waits,
+and only the hand-over waits with it, never the fetch's own threads (their batches are
+on disk already). :meth:`finish` ends the stream; the pipeline then asks :meth:`take`,
+per payslip of the whole month's computation, for one made from the same inputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import queue
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping
+
+from engine.payslip.context import PayslipContext
+from engine.payslip.workers import PayslipFile, Task, plan, write_rendered
+from engine.problems import Problem
+from engine.progress import Beside, Progress
+from engine.roster import Roster
+from engine.run.chain import compute_month
+from engine.wecom.models import RecordBuilder
+from engine.wecom.snapshot import SnapshotStore, load_batch, load_leave_types, plan_digest
+
+QUEUE_TASKS = 64  # payslip tasks computed ahead of the workers (a few seconds of work)
+_END = None
+
+
+def payslip_key(task: Task, ctx: PayslipContext) -> bytes:
+    """What a payslip's bytes follow from: the employee's result, its file name, password
+    and snapshot file, and the run's context. Pickled, so ``Decimal('1.0')`` and
+    ``Decimal('1.00')`` (printed differently) never compare equal."""
+    _index, result, name, password, source = task
+    body = pickle.dumps((result, name, password, source, ctx), protocol=5)
+    return hashlib.sha256(body).digest()
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """One payslip made while the fetch ran: the key it was made from, the file written
+    (None: it failed) and the problems its rendering reported."""
+
+    key: bytes
+    file: PayslipFile | None
+    problems: tuple[Problem, ...]
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """A batch file as the stream computes it: what ``compute_month`` reads of a snapshot."""
+
+    records: dict[str, Any]
+    leave_types: tuple
+
+
+class MonthStream:
+    """The payslips of a month, computed and rendered batch by batch during the fetch."""
+
+    def __init__(self, *, pack, period, roster: Roster, before: tuple[Problem, ...],
+                 run_dir: Path, source: dict[str, Any], names_mode: str, executor,
+                 file_names: Mapping[str, str], passwords: Mapping[str, str] | None,
+                 progress: Progress, opening: Any,
+                 make_context: Callable[[str], PayslipContext]) -> None:
+        self.pack, self.period, self.roster, self.before = pack, period, roster, before
+        self.run_dir, self.source, self.names_mode = run_dir, source, names_mode
+        self.executor, self.file_names, self.passwords = executor, file_names, passwords
+        self.opening, self.make_context = opening, make_context
+        self._by_userid = {e.userid: e for e in roster.employees}
+        self._order = {e.userid: n for n, e in enumerate(roster.employees)}
+        self._queue: queue.Queue = queue.Queue(maxsize=QUEUE_TASKS)
+        self._pending: dict[int, tuple[Task, bytes]] = {}
+        self._done: dict[str, Streamed] = {}
+        self._count = 0
+        self._stop = threading.Event()
+        self._failed: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        self._builder = RecordBuilder()
+        self.ctx: PayslipContext | None = None
+        self.leave_types: tuple = ()
+        self.shown = Beside(progress, "payslips made during the fetch", len(roster.employees))
+
+    # --- the fetch's side -------------------------------------------------------------
+
+    def planned(self, store: SnapshotStore, directory_files: list[str],
+                leave_file: str) -> None:
+        """The directory and leave types are in: the run id and the payslips' context
+        follow (``make_context``); the writer thread starts."""
+        try:
+            self.ctx = self.make_context(plan_digest(store, directory_files, leave_file))
+            self.leave_types = tuple(load_leave_types(store, leave_file, []))
+        except Exception as exc:  # never the fetch's failure: see stored()
+            self._failed = exc
+            self._stop.set()
+            return
+        self._thread = threading.Thread(target=self._write, name="payslip-stream", daemon=True)
+        self._thread.start()
+
+    def stored(self, store: SnapshotStore, rel: str) -> None:
+        """One stored batch file: compute its employees and queue their payslips. Making
+        payslips early only saves time, so a failure here stops the stream, never the
+        fetch: the whole month is computed and rendered after it as usual."""
+        if self.ctx is None or self._stop.is_set():
+            return
+        try:
+            self._batch(store, rel)
+        except Exception as exc:
+            self._failed = exc
+            self._stop.set()
+
+    def _batch(self, store: SnapshotStore, rel: str) -> None:
+        records: dict[str, Any] = {}
+        load_batch(store, rel, self._builder, set(), records, {})
+        sha = store.file_sha256(rel)
+        wanted = sorted((u for u in records if u in self._by_userid), key=self._order.get)
+        if not wanted:
+            return
+        roster = self.roster.model_copy(update={"employees": tuple(
+            self._by_userid[u] for u in wanted)})
+        opening = ({u: self.opening[u] for u in wanted if u in self.opening}
+                   if self.opening is not None else None)
+        month = compute_month(self.pack, self.period, roster, _Batch(records, self.leave_types),
+                              self.run_dir, self.source, self.before, self.names_mode,
+                              values=opening)
+        tasks = plan(month.result.employees, self.passwords, self.ctx.encrypt_with,
+                     names=self.file_names, sources=lambda _u: (rel, sha), start=self._count)
+        self._count += len(tasks)
+        for task in tasks:
+            self._put((task, payslip_key(task, self.ctx)))
+
+    def _put(self, item) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    # --- the writer's side ------------------------------------------------------------
+
+    def _feed(self) -> Iterator[Task]:
+        while True:
+            item = self._queue.get()
+            if item is _END or self._stop.is_set():
+                return
+            self._pending[item[0][0]] = item
+            yield item[0]
+
+    def _write(self) -> None:
+        out_dir = self.run_dir / "payslips"
+        try:
+            for outcome in self.executor.render(self._feed(), self.ctx):
+                task, key = self._pending.pop(outcome[0])
+                file = write_rendered(task, outcome, out_dir)
+                self._done[task[1].userid] = Streamed(key, file, tuple(outcome[3]))
+                self.shown.advance(1)
+        except BaseException as exc:  # reported by finish(); the month is then rendered whole
+            self._failed = exc
+            self._stop.set()
+
+    @property
+    def failure(self) -> str:
+        """Why the stream stopped early ("" when it did not)."""
+        exc = self._failed
+        return f"{type(exc).__name__}: {exc}" if exc is not None else ""
+
+    def finish(self) -> dict[str, Streamed]:
+        """End the stream and wait for the payslips in flight; userid → what was made.
+
+        A stream that failed (a worker lost, a template error) leaves only the payslips it
+        finished; the pipeline renders the rest as a sequential run would."""
+        if self._thread is None:
+            return {}
+        self._put(_END)
+        self._thread.join()
+        return dict(self._done)
+
+    def abort(self) -> None:
+        """Stop without waiting for queued payslips (the fetch failed or was interrupted):
+        the feed ends, so the executor's own feeder thread is never left blocked."""
+        self._stop.set()
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+        self._queue.put(_END)
+        if self._thread is not None:
+            self._thread.join()
