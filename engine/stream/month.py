@@ -95,12 +95,15 @@ class MonthStream:
         """The directory and leave types are in: the run id and the payslips' context
         follow (``make_context``); the writer thread starts."""
         try:
-            self.ctx = self.make_context(plan_digest(store, directory_files, leave_file))
+            ctx = self.make_context(plan_digest(store, directory_files, leave_file))
             self.leave_types = tuple(load_leave_types(store, leave_file, []))
         except Exception as exc:  # never the fetch's failure: see stored()
             self._failed = exc
             self._stop.set()
             return
+        if not self.executor.fits(ctx):  # another template folder: rendered after the fetch
+            return
+        self.ctx = ctx
         self._thread = threading.Thread(target=self._write, name="payslip-stream", daemon=True)
         self._thread.start()
 
@@ -179,19 +182,27 @@ class MonthStream:
         finished; the pipeline renders the rest as a sequential run would."""
         if self._thread is None:
             return {}
-        self._put(_END)
+        if self._stop.is_set():
+            self._end_feed()
+        else:
+            self._put(_END)
         self._thread.join()
         return dict(self._done)
 
     def abort(self) -> None:
-        """Stop without waiting for queued payslips (the fetch failed or was interrupted):
-        the feed ends, so the executor's own feeder thread is never left blocked."""
+        """Stop without waiting for queued payslips (the fetch failed or was interrupted)."""
         self._stop.set()
+        self._end_feed()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _end_feed(self) -> None:
+        """Empty the queue and end the feed, so the executor's own feeder thread is never
+        left waiting on it (a local pool joins that thread when it closes). Only called
+        once the fetch has returned: nobody else puts into the queue any more."""
         while True:
             try:
                 self._queue.get_nowait()
             except queue.Empty:
                 break
         self._queue.put(_END)
-        if self._thread is not None:
-            self._thread.join()

@@ -89,6 +89,35 @@ def test_a_stream_that_fails_half_way_changes_nothing(sequential, tmp_path, monk
     assert tree(tmp_path / "run") == sequential
 
 
+def test_an_executor_lost_during_the_stream_changes_nothing(sequential, tmp_path, monkeypatch):
+    """The executor fails under the stream (a worker lost): the rest is made after the
+    fetch, and the pool's own feeder thread is released (the run does not hang)."""
+    from engine.errors import RenderError
+    from engine.executor.local import LocalExecutor
+
+    real, calls = LocalExecutor.render, []
+
+    def fails_first_stream(self, tasks, ctx):
+        calls.append(1)
+        results = real(self, tasks, ctx)
+        if len(calls) > 1:
+            return results
+
+        def some_then_lost():
+            for n, outcome in enumerate(results):
+                if n == 5:
+                    raise RenderError("worker lost")
+                yield outcome
+        return some_then_lost()
+
+    monkeypatch.setattr(LocalExecutor, "render", fails_first_stream)
+    notes = Notes()
+    run(tmp_path / "run", stream=True, progress=notes)
+    assert any("stopped early (RenderError: worker lost)" in n for n in notes.notes)
+    assert notes.kept()[0] == 5
+    assert tree(tmp_path / "run") == sequential
+
+
 def month_against(sim, folder: Path, roster: Path, *, stream: bool, progress=None):
     """``payroll run`` against the simulator ``sim`` (not the demo: it would clear the
     snapshot an interrupted run left)."""
