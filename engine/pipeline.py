@@ -37,8 +37,8 @@ from engine.rules.loader import load_pack
 from engine.rules import packed
 from engine.rules.packed import select
 from engine.run import chain, exports, manifest, tables
-from engine.run.folder import (DEMO_MARKER, atomic_write, clear_for_demo, lock_run_folder,
-                               prepare, remove_leftovers)
+from engine.run.folder import (DEMO_MARKER, INPUTS, atomic_write, clear_for_demo,
+                               lock_run_folder, prepare, remove_leftovers)
 from engine.run.inputs import number_columns, write_password_hashes
 from engine.run.opened import Run
 from engine.run.results import write_ledger, write_results
@@ -330,13 +330,17 @@ def _config_from_environment() -> Path | None:
 
 @contextmanager
 def removed_if_left_empty(run_dir: Path) -> Iterator[None]:
-    """A run that fails before writing any file leaves no (empty) folder it created."""
+    """A run that fails before fetching anything leaves no folder it created: nothing but
+    its copies of the inputs (``inputs/``, made before the fetch and made again by the
+    next run) would be in it."""
     existed = run_dir.exists()
     try:
         yield
     except BaseException:
+        inputs = run_dir / INPUTS
         if not existed and run_dir.is_dir() and not any(
-                p.is_file() or p.is_symlink() for p in run_dir.rglob("*")):
+                (p.is_file() or p.is_symlink()) and inputs not in p.parents
+                for p in run_dir.rglob("*")):
             shutil.rmtree(run_dir, ignore_errors=True)
         raise
 
