@@ -10,9 +10,11 @@ from __future__ import annotations
 import io
 import json
 import re
+import tempfile
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Collection, Iterable, Iterator, Sequence
+from typing import Any, BinaryIO, Collection, Iterable, Iterator, Sequence
 
 from engine.run import cells
 from engine.run.folder import atomic_write
@@ -58,7 +60,9 @@ def parquet_bytes(rows: Iterable[dict[str, str]], columns: Sequence[str]) -> byt
 
     ``rows`` are read once, ``ROWS_PER_BLOCK`` at a time into Arrow's compact strings, so a
     stream of a month's lines is never held as Python rows; the blocks are joined before
-    writing (the file's pages do not depend on how the rows came)."""
+    writing (the file's pages do not depend on how the rows came). The memory Arrow freed
+    is handed back to the system at the end: its allocator would keep it for the rest of
+    the run."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -71,10 +75,14 @@ def parquet_bytes(rows: Iterable[dict[str, str]], columns: Sequence[str]) -> byt
                       for c in columns})
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="zstd")
+    del table
+    pa.default_memory_pool().release_unused()
     return sink.getvalue()
 
 
-ROWS_PER_BLOCK = 50_000
+# rows held as Python dicts at a time: 50,000 of them took some 90 MB, Arrow's strings of
+# a whole month's lines take less
+ROWS_PER_BLOCK = 4096
 
 
 def _blocks(rows: Iterable[dict[str, str]]) -> Iterator[list[dict[str, str]]]:
@@ -91,12 +99,11 @@ def _blocks(rows: Iterable[dict[str, str]]) -> Iterator[list[dict[str, str]]]:
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
 
-def _normalise_zip(data: bytes, stamp: str) -> bytes:
+def _normalise_zip(src_file: BinaryIO, dst_file: BinaryIO, stamp: str) -> None:
     """Rewrite a zip with fixed entry dates and a pinned ``modified`` property
     (openpyxl stamps the wall clock into both when it saves)."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, \
-            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+    with zipfile.ZipFile(src_file) as src, \
+            zipfile.ZipFile(dst_file, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in sorted(src.infolist(), key=lambda i: i.filename):
             fixed = zipfile.ZipInfo(info.filename, date_time=_EPOCH)
             fixed.compress_type = zipfile.ZIP_DEFLATED
@@ -111,7 +118,6 @@ def _normalise_zip(data: bytes, stamp: str) -> bytes:
             with src.open(info) as body, dst.open(fixed, "w") as copy:
                 for block in iter(lambda: body.read(_BLOCK), b""):
                     copy.write(block)
-    return out.getvalue()
 
 
 def xlsx_bytes(sheets: dict[str, tuple[Sequence[str], Sequence[dict[str, Any]]]],
@@ -133,11 +139,28 @@ def xlsx_bytes(sheets: dict[str, tuple[Sequence[str], Sequence[dict[str, Any]]]]
 def pinned_workbook(book, created: str) -> bytes:
     """An openpyxl workbook's bytes with its dates pinned to ``created`` (ISO date-time),
     for workbooks built elsewhere (the roster template of ``payroll init``)."""
+    with _pinned(book, created) as handle:
+        return handle.read()
+
+
+def write_pinned_workbook(path: Path, book, created: str) -> Path:
+    """:func:`pinned_workbook` written to ``path`` a block at a time: a month's workbook
+    is never whole in memory (saved, then normalised, through temporary files)."""
+    with _pinned(book, created) as handle:
+        return atomic_write(path, iter(lambda: handle.read(_BLOCK), b""))
+
+
+@contextmanager
+def _pinned(book, created: str) -> Iterator[BinaryIO]:
+    """The pinned workbook in a temporary file, read from its start."""
     from datetime import datetime
 
     stamp = datetime.fromisoformat(created)
     book.properties.created = book.properties.modified = stamp
     book.properties.creator = "wecom-payroll"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return _normalise_zip(buffer.getvalue(), stamp.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    with tempfile.TemporaryFile() as saved, tempfile.TemporaryFile() as pinned:
+        book.save(saved)
+        saved.seek(0)
+        _normalise_zip(saved, pinned, stamp.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        pinned.seek(0)
+        yield pinned

@@ -19,7 +19,7 @@ from typing import Any, Iterator, Sequence
 from engine.period import Period
 from engine.problems import Problem
 from engine.rules.lines import PayrollResult
-from engine.run import columns, exports, tables, workbook
+from engine.run import columns, departments, exports, tables, workbook
 from engine.run.chain import LEDGER_CSV, LEDGER_PARQUET
 from engine.run.folder import RESULTS, atomic_write
 
@@ -71,11 +71,12 @@ def write_results(run_dir: Path, result: PayrollResult, problems: Sequence[Probl
     exports.write_csv(results / "problems.csv", tables.problem_rows(problems),
                       tables.PROBLEM_COLUMNS)
     exports.write_json(results / "summary.json", summary)
+    departments.write_departments(results, result.employees, summary)
     write_lines(results, result)
     spec = columns.employee_columns(result, pack)  # the month's extra codes: one walk
     write_employees(results, result, spec)
-    atomic_write(results / "payroll.xlsx", workbook.payroll_xlsx(
-        spec, tables.Rows(tables.employee_row_stream, result, spec),
+    workbook.write_payroll_xlsx(
+        results / "payroll.xlsx", spec, tables.Rows(tables.employee_row_stream, result, spec),
         tables.Rows(tables.line_row_stream, result), tables.LINE_COLUMNS, summary,
-        created=f"{period.last_day.isoformat()}T00:00:00"))
+        created=f"{period.last_day.isoformat()}T00:00:00")
     return summary

@@ -4,7 +4,9 @@ Written by the pipeline after the results tables and before the manifest, so bot
 are hashed with the rest of the run. ``build_view`` turns the compute result, the run's
 problems and ``summary.json`` into formatted text (totals by category, code and
 department, headcounts by status, overtime hours by department as inline SVG bars, every
-problem); the template does no arithmetic. The HTML is self-contained (stylesheet
+error and the first warnings); the template does no arithmetic. A company of more than
+``LISTED_DEPARTMENTS`` departments gets the largest ones and a row summing the others in
+each table by department (every one is in ``results/departments.csv``). The HTML is self-contained (stylesheet
 inlined, no scripts, no external files) and the PDF is rendered from the same HTML with
 a URL fetcher that serves nothing outside the template folder. No dates are written, so
 the same run gives the same bytes.
@@ -15,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import jinja2
 from pydantic import BaseModel, ConfigDict
@@ -26,6 +28,8 @@ from engine.problems import Problem
 from engine.rules.lines import MONEY_TOTALS, Category, EmployeeResult, PayrollResult
 from engine.rules.packed import select
 from engine.run import tables
+from engine.run.departments import (DEPARTMENTS_CSV, LISTED, OT_KINDS, fmt_hours, largest,
+                                    overtime_by_department)
 from engine.run.folder import RESULTS, atomic_write
 from engine.run.hold import is_paid
 from engine.run.schemas import RunSummary
@@ -38,13 +42,13 @@ HTML_NAME = "summary.html"
 PDF_NAME = "summary.pdf"
 FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "DejaVu Sans")
 BAR_WIDTH = 300  # SVG user units of the longest bar
-_HOUR = Decimal(3600)
-_OT_KINDS = (("workday", "workday_over_sec"), ("restday", "restdays_over_sec"),
-             ("holiday", "holidays_over_sec"))
 _MONEY = (Category.EARNING, Category.DEDUCTION, Category.WITHHOLDING)
 # warnings and notes printed one by one; past this many they are counted by code only
 # (every one is in problems.csv): a large company's thousands would take the PDF hours
 LISTED_NOTICES = 500
+# departments printed one by one in each of the two tables by department; the others are
+# summed into one row (every one of them is in results/departments.csv)
+LISTED_DEPARTMENTS = LISTED
 
 
 class Row(BaseModel):
@@ -66,6 +70,15 @@ class Bar(BaseModel):
     hours: tuple[str, ...]  # workday, rest day, holiday, total
 
 
+class Others(BaseModel):
+    """The row of a table by department that sums the departments not printed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    count: int
+    cells: tuple[str, ...]
+
+
 class SummaryView(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -79,24 +92,19 @@ class SummaryView(BaseModel):
     by_status: tuple[Row, ...]
     by_category: tuple[Row, ...]
     by_code: tuple[Row, ...]
-    by_department: tuple[Row, ...]
+    by_department: tuple[Row, ...]  # the largest LISTED_DEPARTMENTS
+    departments_other: Others | None  # the other departments' sums
     unpaid: tuple[Row, ...]  # userid: name, status, reason, computed net
     by_cost_centre: tuple[Row, ...]
-    bars: tuple[Bar, ...]
+    bars: tuple[Bar, ...]  # the LISTED_DEPARTMENTS with the most overtime
+    bars_other: Others | None
+    departments_file: str
     bar_width: int
     problems: tuple[Problem, ...]  # every error, the first LISTED_NOTICES others
     problems_left_out: int  # warnings and notes not printed one by one
     problem_counts: tuple[Row, ...]
     problem_codes: tuple[Row, ...]  # severity · stage · code: count
     css: str
-
-
-def _hours(seconds: int | Decimal) -> Decimal:
-    return Decimal(seconds) / _HOUR
-
-
-def _fmt_hours(value: Decimal) -> str:
-    return f"{value.quantize(Decimal('0.01')):,}"
 
 
 def _unit_names() -> dict[str, str]:
@@ -131,8 +139,8 @@ def _code_rows(result: PayrollResult, units: dict[str, str]) -> tuple[Row, ...]:
 
 
 def _group_rows(groups: dict[str, Any]) -> tuple[Row, ...]:
-    """Per department or cost centre: headcount, earnings, deductions, net (the pandas
-    group totals of ``summary.json``)."""
+    """Per department or cost centre: headcount, earnings, deductions, net (the group
+    totals of ``summary.json``)."""
     return tuple(Row(label=name, cells=(str(g.employees), *(fmt_money(Decimal(getattr(g, k)))
                                                           for k in MONEY_TOTALS)))
                  for name, g in groups.items())
@@ -152,32 +160,44 @@ def _unpaid_rows(employees: Sequence[EmployeeResult]) -> tuple[Row, ...]:
     return tuple(rows)
 
 
-def overtime_by_department(employees: Iterable[EmployeeResult]) -> dict[str, list[Decimal]]:
-    """Overtime hours per department from the attendance records: workday, rest day, holiday."""
-    hours: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 3)
-    for emp in employees:
-        if emp.record is None:
-            continue
-        info = emp.record.overwork_info
-        dept = tables.department(emp) or "—"
-        for index, (_kind, field) in enumerate(_OT_KINDS):
-            hours[dept][index] += _hours(getattr(info, field))
-    return dict(sorted(hours.items()))
-
-
 def _bars(hours: dict[str, list[Decimal]]) -> tuple[Bar, ...]:
     longest = max((sum(v) for v in hours.values()), default=Decimal(0))
     bars = []
     for dept, values in hours.items():
         x, segments = 0, []
-        for (kind, _field), value in zip(_OT_KINDS, values):
+        for (kind, _field), value in zip(OT_KINDS, values):
             width = int((value / longest * BAR_WIDTH).to_integral_value()) if longest else 0
             if width:
                 segments.append((kind, x, width))
                 x += width
         bars.append(Bar(department=dept, segments=tuple(segments),
-                        hours=tuple(_fmt_hours(v) for v in (*values, sum(values)))))
+                        hours=tuple(fmt_hours(v) for v in (*values, sum(values)))))
     return tuple(bars)
+
+
+def _department_table(groups: dict[str, Any]) -> tuple[tuple[Row, ...], Others | None]:
+    """The ``LISTED_DEPARTMENTS`` largest departments by paid headcount (ties by name),
+    in name order, and the others as one row of sums."""
+    listed, others = largest(groups, lambda g: g.employees, LISTED_DEPARTMENTS)
+    if not others:
+        return _group_rows(groups), None
+    sums = [sum((Decimal(getattr(groups[n], k)) for n in others), Decimal(0))
+            for k in MONEY_TOTALS]
+    return (_group_rows({n: groups[n] for n in listed}),
+            Others(count=len(others), cells=(str(sum(groups[n].employees for n in others)),
+                                             *(fmt_money(v) for v in sums))))
+
+
+def _overtime_chart(hours: dict[str, list[Decimal]]) -> tuple[tuple[Bar, ...], Others | None]:
+    """A bar for each of the ``LISTED_DEPARTMENTS`` departments with the most overtime
+    (ties by name), in name order, and the others' hours as one row without a bar (the
+    longest bar is a listed one, so the scale is the whole company's)."""
+    listed, others = largest(hours, sum, LISTED_DEPARTMENTS)
+    if not others:
+        return _bars(hours), None
+    sums = [sum((hours[n][i] for n in others), Decimal(0)) for i in range(len(OT_KINDS))]
+    return (_bars({n: hours[n] for n in listed}),
+            Others(count=len(others), cells=tuple(fmt_hours(v) for v in (*sums, sum(sums)))))
 
 
 def listed_problems(problems: Sequence[Problem]) -> tuple[tuple[Problem, ...], int]:
@@ -205,6 +225,8 @@ def build_view(result: PayrollResult, problems: Sequence[Problem], summary: dict
     listed, left_out = listed_problems(problems)
     # money tables count the paid employees only; the others are listed apart
     paid = result.model_copy(update={"employees": select(result.employees, is_paid)})
+    by_department, departments_other = _department_table(data.by_department)
+    bars, bars_other = _overtime_chart(overtime_by_department(result.employees))
     return printable_view(SummaryView(
         company=company, month=data.month, run_id=data.run_id,
         pack=f"{data.pack.name} {data.pack.version}".strip(), pack_sha256=data.pack.sha256,
@@ -215,10 +237,11 @@ def build_view(result: PayrollResult, problems: Sequence[Problem], summary: dict
         by_category=tuple(Row(label=c.value, cells=(fmt_money(Decimal(data.by_category[c])),))
                           for c in Category if c in data.by_category and c in _MONEY),
         by_code=_code_rows(paid, _unit_names()),
-        by_department=_group_rows(data.by_department),
+        by_department=by_department, departments_other=departments_other,
+        departments_file=f"{RESULTS}/{DEPARTMENTS_CSV}",
         by_cost_centre=_group_rows(data.by_cost_centre),
         unpaid=_unpaid_rows(result.employees),
-        bars=_bars(overtime_by_department(result.employees)), bar_width=BAR_WIDTH,
+        bars=bars, bars_other=bars_other, bar_width=BAR_WIDTH,
         problems=listed, problems_left_out=left_out, problem_codes=_code_counts(problems),
         problem_counts=tuple(Row(label=k.value, cells=(str(v),))
                              for k, v in data.problems.items()),

@@ -163,12 +163,33 @@ def problem_rows(problems: Iterable[Problem]) -> list[dict[str, str]]:
             for p in problems]
 
 
-def _money_totals(employees: Iterable[EmployeeResult]) -> dict[str, Decimal]:
-    totals = {k: Decimal(0) for k in MONEY_TOTALS}
-    for emp in employees:
-        for key in totals:
-            totals[key] += getattr(emp.totals, key)
-    return totals
+class _Sums:
+    """Headcount and money totals of some employees, added up as they come: a walk over
+    a packed month keeps no employee past its batch (a list of 100,000 employees' totals
+    and their pandas frame took some 160 MB)."""
+
+    __slots__ = ("employees", "money")
+
+    def __init__(self) -> None:
+        self.employees = 0
+        self.money = [Decimal(0)] * len(MONEY_TOTALS)
+
+    def add(self, emp: EmployeeResult) -> None:
+        self.employees += 1
+        for index, key in enumerate(MONEY_TOTALS):
+            self.money[index] += getattr(emp.totals, key)
+
+    def texts(self) -> dict[str, str]:
+        return {k: dec(v) for k, v in zip(MONEY_TOTALS, self.money)}
+
+
+GROUPS = ("department", "cost_centre")
+
+
+def _group_keys(emp: EmployeeResult) -> tuple[str, str]:
+    """The employee's department and cost centre (the roster's ``cost_centre`` column),
+    ``—`` for none."""
+    return department(emp) or "—", emp.roster.get("cost_centre", "") or "—"
 
 
 def summary(result: PayrollResult, problems: list[Problem], run_id: str) -> dict[str, Any]:
@@ -178,15 +199,19 @@ def summary(result: PayrollResult, problems: list[Problem], run_id: str) -> dict
     by_status: dict[str, int] = defaultdict(int)
     by_category: dict[str, Decimal] = defaultdict(Decimal)
     by_code: dict[str, Decimal] = defaultdict(Decimal)
-    paid: list[_Slim] = []
-    unpaid: list[_Slim] = []
-    # one walk over the month (it may be packed): the employees are kept as their totals
+    paid, unpaid = _Sums(), _Sums()
+    unpaid_ids: list[str] = []
+    groups: tuple[dict[str, _Sums], ...] = tuple(defaultdict(_Sums) for _ in GROUPS)
+    # one walk over the month (it may be packed), every sum added up as it goes
     for emp in result.employees:
         by_status[emp.status.value] += 1
         if emp.status is not Status.OK:
-            unpaid.append(_Slim(emp))
+            unpaid.add(emp)
+            unpaid_ids.append(emp.userid)
             continue
-        paid.append(_Slim(emp))
+        paid.add(emp)
+        for group, key in zip(groups, _group_keys(emp)):
+            group[key].add(emp)
         for line in emp.lines:
             by_category[line.category.value] += line.amount
             by_code[line.code] += line.amount
@@ -197,45 +222,17 @@ def summary(result: PayrollResult, problems: list[Problem], run_id: str) -> dict
         "month": result.month, "run_id": run_id,
         "pack": result.pack.model_dump(mode="json", exclude={"path"}),
         "employees": len(result.employees), "by_status": dict(sorted(by_status.items())),
-        "paid": len(paid),
-        "totals": {k: dec(v) for k, v in _money_totals(paid).items()},
-        "unpaid": {"employees": len(unpaid),
-                   "userids": [emp.userid for emp in unpaid],
-                   "computed": {k: dec(v) for k, v in _money_totals(unpaid).items()}},
+        "paid": paid.employees,
+        "totals": paid.texts(),
+        "unpaid": {"employees": unpaid.employees, "userids": unpaid_ids,
+                   "computed": unpaid.texts()},
         "by_category": {k: dec(v) for k, v in sorted(by_category.items())},
         "by_code": {k: dec(v) for k, v in by_code.items()},
-        **group_summaries(paid),
+        **{f"by_{by}": {key: {"employees": sums.employees, **sums.texts()}
+                        for key, sums in sorted(group.items())}
+           for by, group in zip(GROUPS, groups)},
         "problems": dict(sorted(severities.items())),
     }
-
-
-class _Slim:
-    """What the totals and groups read of an employee (userid, totals, department, cost
-    centre): a month of these is small where a month of results is not."""
-
-    __slots__ = ("userid", "totals", "record", "roster")
-
-    def __init__(self, emp: EmployeeResult) -> None:
-        self.userid, self.totals, self.record, self.roster = (emp.userid, emp.totals,
-                                                              emp.record, emp.roster)
-
-    @property
-    def departments(self) -> list[str]:
-        return self.record.base_info.departments if self.record else []
-
-
-
-
-def group_summaries(paid: Sequence[EmployeeResult]) -> dict[str, dict[str, dict[str, Any]]]:
-    """Headcount and totals of the paid employees by department and by cost centre
-    (pandas group sums)."""
-    from engine.run import frames
-
-    frame = frames.employee_totals(paid, department)
-    return {f"by_{by}": {key: {k: (dec(v) if isinstance(v, Decimal) else v)
-                               for k, v in totals.items()}
-                         for key, totals in frames.group_totals(frame, by).items()}
-            for by in frames.GROUPS}
 
 
 NUMERIC = frozenset({"quantity", "rate", "multiplier", "amount", "earnings", "deductions",

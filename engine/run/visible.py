@@ -10,6 +10,8 @@ close that gap:
   delivery copy of exactly one ``manifest.csv`` row, whose employee is payable;
 - ``payroll.xlsx`` holds, cell by cell, the workbook the recomputed month gives (typed:
   strings as strings, numbers as the same numbers, no formula anywhere);
+- ``departments.csv`` holds, row by row, the recomputed month's departments (the finance
+  summary sums those past its limit into one row, so a reader looks them up there);
 - each delivery copy is encrypted; with ``--passwords FILE`` each supplied password must
   match the salted hash the run kept, and the decrypted copy must show exactly its master;
 - with ``--render``, each payslip and the finance summary PDF are rendered again and
@@ -27,7 +29,7 @@ from typing import Any, Sequence
 
 from engine.errors import InputError
 from engine.progress import Progress
-from engine.run import columns, rerender, tables, workbook
+from engine.run import columns, departments, rerender, tables, workbook
 from engine.run.compare import Difference, difference
 from engine.run.folder import LOCK, MANIFEST, MANIFEST_CSV, PAYSLIPS, RESULTS, post_manifest
 
@@ -115,6 +117,9 @@ def check_visible(run_dir: Path, manifest: dict[str, Any], again,
     if again is None:
         return out
     out += check_xlsx(run_dir, recomputed_workbook(again, manifest.get("run_id", "")))
+    # the departments the finance summary sums into one row, each as the month gives it
+    out += departments.check_departments(run_dir, again.result.employees, tables.summary(
+        again.result, list(again.problems), manifest.get("run_id", "")))
     if options.get("render"):
         rendered, count = rerender.check_payslips(
             run_dir, manifest, again.result, rows, templates=options.get("templates"),

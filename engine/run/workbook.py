@@ -14,6 +14,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from openpyxl.cell import WriteOnlyCell
@@ -22,7 +23,7 @@ from openpyxl.utils import get_column_letter
 from engine.rules.lines import Category
 from engine.run import cells
 from engine.run import columns as spec
-from engine.run.exports import pinned_workbook
+from engine.run.exports import pinned_workbook, write_pinned_workbook
 
 MONEY_FORMAT = "#,##0.00"
 QUANTITY_FORMAT = "#,##0.00##"
@@ -190,10 +191,27 @@ def payroll_xlsx(employee_columns: Sequence[spec.Column], employees: Iterable[di
 
     ``employees`` and ``lines`` are read twice each (sized, then written), one row at a
     time: lists, or re-readable streams (``tables.Rows``) of a month too large to hold."""
+    return pinned_workbook(_book(employee_columns, employees, lines, line_columns, summary),
+                           created)
+
+
+def write_payroll_xlsx(path: Path, employee_columns: Sequence[spec.Column],
+                       employees: Iterable[dict[str, str]], lines: Iterable[dict[str, str]],
+                       line_columns: Sequence[str], summary: dict[str, Any], created: str
+                       ) -> Path:
+    """:func:`payroll_xlsx` written to ``path`` without holding the workbook's bytes (a
+    large month's are some hundred megabytes, held several times over when zipped)."""
+    return write_pinned_workbook(
+        path, _book(employee_columns, employees, lines, line_columns, summary), created)
+
+
+def _book(employee_columns: Sequence[spec.Column], employees: Iterable[dict[str, str]],
+          lines: Iterable[dict[str, str]], line_columns: Sequence[str],
+          summary: dict[str, Any]):
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
     _write(book, summary_sheet(summary))
     _write(book, employee_sheet(employee_columns, employees))
     _line_sheets(book, lines, line_columns)
-    return pinned_workbook(book, created)
+    return book
