@@ -17,13 +17,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 
 from engine.rules.lines import Category
-from engine.run import cells
 from engine.run import columns as spec
 from engine.run.exports import pinned_workbook, write_pinned_workbook
+from engine.run.sheetrows import Cell, SheetRows
 
 MONEY_FORMAT = "#,##0.00"
 QUANTITY_FORMAT = "#,##0.00##"
@@ -60,20 +59,14 @@ def _width(value: Any) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def _text(sheet, value: str) -> WriteOnlyCell:
-    # the shared writer: a string cell even when it starts with "=" (never a formula),
-    # quote-prefixed so editing it does not make one, control characters shown as [U+XXXX]
-    return cells.xlsx_cell(sheet, value or "")
-
-
-def _number(sheet, value: Decimal | None, kind: str) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.number_format = FORMATS[kind]
-    return cell
-
-
-def _value(text: str, kind: str) -> Decimal | None:
+def _value(text: str) -> Decimal | None:
     return Decimal(text) if text not in ("", None) else None
+
+
+def _texts(values: Iterable[str]) -> list[Cell]:
+    # string cells (never formulas), in their printable form, quote-prefixed when they look
+    # like one, as engine.run.cells.xlsx_cell makes them
+    return [(None, value or "") for value in values]
 
 
 class _Plan:
@@ -104,33 +97,40 @@ def _start(book, plan: _Plan):
     ws.freeze_panes = "B3"
     if plan.count:
         ws.auto_filter.ref = f"A2:{get_column_letter(len(sheet.cols))}{plan.count + 2}"
-    ws.append([_text(ws, c.label) for c in sheet.cols])
-    ws.append([_text(ws, c.name) for c in sheet.cols])
-    return ws
+    rows = SheetRows(ws)
+    rows.append(_texts(c.label for c in sheet.cols))
+    rows.append(_texts(c.name for c in sheet.cols))
+    return rows
 
 
-def _append(ws, sheet: Sheet, source: dict[str, str]) -> None:
-    kinds = [source.get("_kind", c.kind) if c.kind != "text" else "text" for c in sheet.cols]
-    values = [(source.get(c.name, "") or "") for c in sheet.cols]
-    ws.append([_text(ws, v) if kind == "text" else _number(ws, _value(v, kind), kind)
-               for kind, v in zip(kinds, values)])
+def _append(rows: SheetRows, sheet: Sheet, source: dict[str, str]) -> None:
+    kind_of = source.get("_kind")
+    cells: list[Cell] = []
+    for c in sheet.cols:
+        value = source.get(c.name, "") or ""
+        if c.kind == "text":
+            cells.append((None, value))
+        else:
+            cells.append((FORMATS[kind_of or c.kind], _value(value)))
+    rows.append(cells)
 
 
-def _finish(ws, plan: _Plan) -> None:
+def _finish(rows: SheetRows, plan: _Plan) -> None:
     sheet = plan.sheet
     if sheet.totals and plan.count:
-        ws.append([_number(ws, plan.sums[c.name], c.kind) if c.name in plan.sums else
-                   _text(ws, TOTAL_LABEL if i == 0 else "") for i, c in enumerate(sheet.cols)])
+        rows.append([(FORMATS[c.kind], plan.sums[c.name]) if c.name in plan.sums else
+                     (None, TOTAL_LABEL if i == 0 else "") for i, c in enumerate(sheet.cols)])
+    rows.close()
 
 
 def _write(book, sheet: Sheet) -> None:
     plan = _Plan(sheet)
     for row in sheet.rows:
         plan.see(row)
-    ws = _start(book, plan)
+    rows = _start(book, plan)
     for row in sheet.rows:
-        _append(ws, sheet, row)
-    _finish(ws, plan)
+        _append(rows, sheet, row)
+    _finish(rows, plan)
 
 
 def employee_sheet(columns: Sequence[spec.Column], rows: Iterable[dict[str, str]]) -> Sheet:
