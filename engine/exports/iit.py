@@ -58,11 +58,13 @@ def workbook_bytes(sheet: str, rows: Sequence[Row], created: str) -> bytes:
     from openpyxl import Workbook
 
     from engine.run.exports import pinned_workbook
+    from engine.run.sheetrows import SheetRows
 
     book = Workbook(write_only=True)
-    ws = book.create_sheet(title=sheet)
-    for row in rows:
-        ws.append([safe.xlsx_cell(ws, value) for value in row])
+    cells = SheetRows(book.create_sheet(title=sheet))
+    for row in rows:  # the cells safe.xlsx_cell makes, a tenth of the time (see SheetRows)
+        cells.append([safe.sheet_cell(value) for value in row])
+    cells.close()
     return pinned_workbook(book, created)
 
 

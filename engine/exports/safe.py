@@ -22,7 +22,7 @@ from engine.run.cells import csv_text as _csv_text
 from engine.run.cells import record
 
 __all__ = ["TRIGGERS", "is_live", "neutralise", "restore", "record", "csv_text",
-           "parse_csv", "xlsx_cell", "MONEY_FORMAT"]
+           "parse_csv", "sheet_cell", "xlsx_cell", "MONEY_FORMAT"]
 
 MONEY_FORMAT = "0.00"
 
@@ -39,6 +39,12 @@ def parse_csv(text: str) -> list[list[str]]:
     """Every record of a CSV written by :func:`csv_text`, with original values."""
     return [[restore(v) for v in rec] for rec in csv.reader(io.StringIO(text, newline=""))
             if rec]
+
+
+def sheet_cell(value: Any) -> tuple[str | None, Any]:
+    """The cell :func:`xlsx_cell` makes, as :class:`engine.run.sheetrows.SheetRows` takes
+    it: ``(number format, Decimal)`` or ``(None, text)``."""
+    return (MONEY_FORMAT, value) if isinstance(value, Decimal) else (None, str(value))
 
 
 def xlsx_cell(sheet, value: Any):

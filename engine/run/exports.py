@@ -120,22 +120,6 @@ def _normalise_zip(src_file: BinaryIO, dst_file: BinaryIO, stamp: str) -> None:
                     copy.write(block)
 
 
-def xlsx_bytes(sheets: dict[str, tuple[Sequence[str], Sequence[dict[str, Any]]]],
-               created: str) -> bytes:
-    """One sheet per entry: ``{name: (columns, rows)}``. Numbers go in as Decimal-exact
-    strings converted to numbers only where Excel needs them (amount columns); every
-    other cell is a string cell."""
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    for name, (columns, rows) in sheets.items():
-        sheet = book.create_sheet(title=name[:31])
-        sheet.append([cells.xlsx_cell(sheet, c) for c in columns])
-        for row in rows:
-            sheet.append([cells.xlsx_cell(sheet, row.get(c, "")) for c in columns])
-    return pinned_workbook(book, created)
-
-
 def pinned_workbook(book, created: str) -> bytes:
     """An openpyxl workbook's bytes with its dates pinned to ``created`` (ISO date-time),
     for workbooks built elsewhere (the roster template of ``payroll init``)."""

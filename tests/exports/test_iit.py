@@ -8,7 +8,7 @@ import zipfile
 from decimal import Decimal as D
 from pathlib import Path
 
-from engine.exports import iit
+from engine.exports import iit, safe
 from engine.exports.maps import load_iit_map
 
 from tests.exports.samples import month, paid, ytd
@@ -74,3 +74,20 @@ def test_the_older_template_and_a_missing_id_number():
 
 def test_same_month_same_bytes():
     assert sheet(month())[1] == sheet(month())[1]
+
+
+def test_the_sheet_is_the_workbook_openpyxls_own_cells_make():
+    """The oracle: every value through safe.xlsx_cell and openpyxl's ws.append."""
+    from openpyxl import Workbook
+
+    from engine.run.exports import pinned_workbook
+
+    _, columns = load_iit_map().version(None)
+    rows, _ = iit.sheet_rows(paid(with_ytd()), columns)
+    rows.append(["=1+2", " 张 ", D("-0.005"), D("12345678901.23"), None, "a\tb", 7])
+    book = Workbook(write_only=True)
+    ws = book.create_sheet(title=load_iit_map().sheet)
+    for row in rows:
+        ws.append([safe.xlsx_cell(ws, value) for value in row])
+    assert iit.workbook_bytes(load_iit_map().sheet, rows, CREATED) == \
+        pinned_workbook(book, CREATED)
