@@ -21,7 +21,7 @@ from engine.payslip.pdf import Renderer
 from engine.payslip.workers import Rendered, Task, render_task, worker_renderer
 
 RECYCLE_AFTER = 400  # payslips per worker process before it is replaced
-STREAM_CHUNK = 2  # payslips per message to a worker when the tasks are a stream
+CHUNK = 2  # payslips per message to a worker
 
 _WORKER: dict[str, object] = {}
 
@@ -53,7 +53,9 @@ class LocalExecutor:
         if self.workers > 1:
             self._pool = multiprocessing.get_context("spawn").Pool(
                 processes=self.workers, initializer=_init_worker,
-                initargs=(template_dir, lang), maxtasksperchild=RECYCLE_AFTER)
+                initargs=(template_dir, lang),
+                # the pool counts messages, not payslips: one chunk size for every call
+                maxtasksperchild=max(1, RECYCLE_AFTER // CHUNK))
 
     def __repr__(self) -> str:
         return f"local:{self.workers}"
@@ -69,10 +71,9 @@ class LocalExecutor:
             if self._renderer is None:
                 self._renderer = Renderer(self.template_dir, self.lang)
             return (render_task(task, ctx, self._renderer) for task in tasks)
-        # a stream's length is unknown: small chunks, so a batch's last payslips do not wait
-        # in a half-filled chunk for the next batch
-        chunk = max(1, min(16, known // (self.workers * 4))) if known is not None else STREAM_CHUNK
-        return self._pool.imap(_work, ((task, ctx) for task in tasks), chunksize=chunk)
+        # small chunks: a streamed batch's last payslips do not wait in a half-filled chunk
+        # for the next batch, and a worker is replaced after RECYCLE_AFTER payslips
+        return self._pool.imap(_work, ((task, ctx) for task in tasks), chunksize=CHUNK)
 
     def close(self) -> None:
         if self._pool is not None:

@@ -65,3 +65,24 @@ def test_the_same_bytes_from_one_process_and_from_the_pool(tmp_path):
     for f in two:
         data = (tmp_path / "b" / f.path).read_bytes()
         assert hashlib.sha256(data).hexdigest() == f.sha256
+
+
+def _worker_pids(pool: LocalExecutor) -> set[int]:
+    return {p.pid for p in pool._pool._pool}
+
+
+@pytest.mark.parametrize("recycle_after, replaced", [(4, True), (400, False)])
+def test_a_worker_is_replaced_after_recycle_after_payslips(monkeypatch, recycle_after,
+                                                           replaced):
+    """The pool counts the messages it sends: the limit is in payslips whatever their
+    chunking (8 streamed payslips, 2 workers: with a limit of 4 a worker retires after its
+    second message of two payslips; with 400 none does)."""
+    from engine.executor import local
+
+    monkeypatch.setattr(local, "RECYCLE_AFTER", recycle_after)
+    with LocalExecutor(DEFAULT_TEMPLATES, "zh", 2) as pool:
+        before = _worker_pids(pool)
+        rendered = list(pool.render(iter(plan(_people(8))), context()))
+        after = _worker_pids(pool)
+    assert len(rendered) == 8
+    assert bool(before - after) is replaced
