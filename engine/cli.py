@@ -278,7 +278,7 @@ def simulator(
     log: bool = typer.Option(False, "--log", help="Log every request to stderr."),
 ) -> None:
     """Serve a simulated WeCom API on loopback until interrupted."""
-    from engine.pipeline import serve_simulator
+    from engine.wecom.simulator.server import serve as serve_simulator
     from engine.wecom.simulator import Faults, SimConfig
 
     faults = Faults(error_rate=max(error_rate, 0.05 if chaos else 0.0), latency=latency,

@@ -10,13 +10,12 @@ keeps those its own computation would have made byte for byte and renders the re
 
 from __future__ import annotations
 
-import shutil
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 
-from engine.errors import ConfigError, RulePackError
+from engine.errors import RulePackError
 from engine.executor import Executor, ExecutorSpec, open_executor
 from engine.exports.maps import bank_map_path, load_bank_map, load_iit_map
 from engine.exports.stage import build_exports, created_stamp, write_exports
@@ -37,15 +36,17 @@ from engine.rules.loader import load_pack
 from engine.rules import packed
 from engine.rules.packed import select
 from engine.run import chain, exports, manifest, tables
-from engine.run.folder import (DEMO_MARKER, INPUTS, atomic_write, clear_for_demo,
-                               lock_run_folder, prepare, remove_leftovers)
+from engine.run.chain import chain_start
+from engine.run.folder import (DEMO_MARKER, atomic_write, clear_for_demo, lock_run_folder,
+                               prepare, remove_leftovers, removed_if_left_empty)
 from engine.run.inputs import number_columns, write_password_hashes
 from engine.run.opened import Run
 from engine.run.results import write_ledger, write_results
 from engine.run.summary import summary_html, write_rendered
-from engine.run.prepared import Prepared, context_for, prepare_inputs
-from engine.stream import Streamed
-from engine.stream.fetching import fetch_streaming, month_stream
+from engine.run.prepared import (Handover, Prepared, context_for, prepare_inputs,
+                                 reuse_snapshot)
+from engine.stream import MonthStream, Streamed
+from engine.stream.fetching import fetch_streaming, finish_stream, month_stream
 from engine.stream.final import render_month
 from engine.wecom.snapshot import Snapshot, load_snapshot
 
@@ -114,18 +115,6 @@ def write_manifest(run_dir: Path, ctx: PayslipContext, files: Sequence,
     manifest.write(run_dir, body, payslip_rows)
 
 
-class Handover:
-    """A value handed down once and let go by its receiver, so the caller keeps no
-    reference (a large company's roster is freed before the finance summary is laid out)."""
-
-    def __init__(self, value: Any) -> None:
-        self._value = value
-
-    def take(self) -> Any:
-        value, self._value = self._value, None
-        return value
-
-
 def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
                 company: str | CompanyIdentity = DEFAULT_COMPANY, lang: str = "zh",
                 workers: int | None = None,
@@ -137,7 +126,7 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
                 opening: Path | None = None, payslips: bool = True,
                 bank_map: str | Path | None = None, iit_version: str | None = None,
                 prepared: Handover | None = None,
-                streamed: Mapping[str, Streamed] | None = None) -> RunOutcome:
+                stream: MonthStream | None = None) -> RunOutcome:
     """Everything after the fetch: ledger opening, compute, ledger closing, payslips
     (unless ``payslips`` is false: a trial run), exports (tax sheet, bank files with the
     map ``bank_map``, contributions), results, manifest.
@@ -145,57 +134,98 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
     Roster, pack and the ledger's opening (the previous run's closing or an import) are
     copied into ``inputs/`` first and read back from there (``prepare_inputs``; or already,
     before the fetch: ``prepared``), so the run is computed from exactly the files it
-    keeps. ``streamed`` are the payslips the streaming month made during the fetch.
+    keeps. ``stream`` is the streaming month, still making its last payslips: the month's
+    files are written meanwhile, as if every payslip is made (``early_files``), and again
+    after them only if one was not or reported a problem.
     """
     progress = progress or Silent()
     period = snapshot.period
     ready: Prepared = prepared.take() if prepared is not None else prepare_inputs(
         run_dir, pack, period, roster_path=roster_path, company=company, logo=logo,
         encrypt_with=encrypt_with, bank_map=bank_map, previous=previous, opening=opening)
-    roster, pack, source, identity = ready.roster, ready.pack, ready.source, ready.identity
+    roster, pack, source = ready.roster, ready.pack, ready.source
     copies = dict(ready.copies)
     ctx = context_for(run_dir, ready, period, snapshot.plan_sha256, lang=lang,
                       template_dir=template_dir, encrypt_with=encrypt_with)
     progress.note(f"computing {len(roster.employees)} employees with {pack.info.name} "
                   f"{pack.info.version}")
-    month = chain.compute_month(pack, period, roster, snapshot, run_dir, source,
-                                [*extra_problems, *ready.roster_problems, *snapshot.problems],
-                                names, collect=packed.collector(len(roster.employees)))
-    result = month.result
-    problems = [*month.problems, *text_problems(result.employees)]
-    files, render_problems = (render_stage(result, ctx, run_dir, workers, pool, progress,
-                                           ready, snapshot, streamed)
+    try:
+        month = chain.compute_month(pack, period, roster, snapshot, run_dir, source,
+                                    [*extra_problems, *ready.roster_problems,
+                                     *snapshot.problems],
+                                    names, collect=packed.collector(len(roster.employees)))
+        problems = [*month.problems, *text_problems(month.result.employees)]
+        early = (early_files(run_dir, month, problems, ready, ctx, period, iit_version,
+                             progress)
+                 if stream is not None and len(roster.employees) <= packed.PACK_ABOVE
+                 else None)
+        streamed = finish_stream(stream, progress)
+    finally:
+        if stream is not None:
+            stream.abort()  # after an error: the stream's threads and workers let go
+    files, render_problems = (render_stage(month.result, ctx, run_dir, workers, pool,
+                                           progress, ready, snapshot, streamed)
                               if payslips else ([], []))
-    problems.extend(render_problems)
     month = month.held(render_problems)  # no payslip made: not paid, balances unchanged
-    result = month.result
     if encrypt_with:
         copies["passwords"] = write_password_hashes(run_dir, encrypt_with, files)
-    progress.note("writing exports, results, finance summary and manifest")
-    exported = build_exports(result, bank_map=ready.bank_map, iit_version=iit_version,
-                             company=identity.name,
-                             created=created_stamp(period.last_day.isoformat()), pack=pack,
-                             ledger=month.ledger)
-    problems.extend(exported.problems)
-    write_exports(run_dir, exported)
-    summary = write_results(run_dir, result, problems, ctx.run_id, period, pack)
-    if month.ledger is not None:
-        write_ledger(run_dir, month.ledger)
-    html = summary_html(result, problems, summary, identity.name)
-    extra: dict[str, Any] = {"roster": roster_facts(roster), "names": names,
-                             "exports": exported.facts, **(extra_manifest or {})}
-    if month.ledger is not None:
+    extra: dict[str, Any] = {"roster": roster_facts(roster), "names": names}
+    snapshot_sha256, has_ledger = snapshot.sha256, month.ledger is not None
+    if early is not None and not render_problems:
+        facts, problems = early
+    else:
+        progress.note("writing exports, results, finance summary and manifest"
+                      if early is None else
+                      "a payslip reported a problem: the month's files are written again")
+        html, facts, problems = write_month(run_dir, month, [*problems, *render_problems],
+                                            ready, ctx, period, iit_version)
+        # the month is written: its results, and the snapshot and roster they refer to,
+        # are let go before the finance summary's PDF is laid out (a large company's
+        # largest step)
+        del month, snapshot, roster, ready
+        write_rendered(run_dir, html)
+    extra.update({"exports": facts, **(extra_manifest or {})})
+    if has_ledger:
         extra["ledger"] = source
-    snapshot_sha256 = snapshot.sha256
-    # the month is written: its results, and the snapshot and roster they refer to, are let
-    # go before the finance summary's PDF is laid out (a large company's largest step)
-    del result, month, snapshot, roster, exported, ready
-    write_rendered(run_dir, html)
     if not payslips:
         extra["payslips"] = "skipped"
     write_manifest(run_dir, ctx, files, inputs=copies, snapshot_sha256=snapshot_sha256,
                    extra=extra)
     return RunOutcome(run_dir, problems)
+
+
+def write_month(run_dir: Path, month: chain.Month, problems: list[Problem], ready: Prepared,
+                ctx: PayslipContext, period: Period, iit_version: str | None
+                ) -> tuple[str, dict[str, Any], list[Problem]]:
+    """The month's exports, results and ledger; the finance summary's HTML, the exports'
+    facts for the manifest and every problem of the run."""
+    result = month.result
+    exported = build_exports(result, bank_map=ready.bank_map, iit_version=iit_version,
+                             company=ready.identity.name,
+                             created=created_stamp(period.last_day.isoformat()),
+                             pack=ready.pack, ledger=month.ledger)
+    problems = [*problems, *exported.problems]
+    write_exports(run_dir, exported)
+    summary = write_results(run_dir, result, problems, ctx.run_id, period, ready.pack)
+    if month.ledger is not None:
+        write_ledger(run_dir, month.ledger)
+    return summary_html(result, problems, summary, ready.identity.name), exported.facts, problems
+
+
+def early_files(run_dir: Path, month: chain.Month, problems: list[Problem], ready: Prepared,
+                ctx: PayslipContext, period: Period, iit_version: str | None,
+                progress: Progress
+                ) -> tuple[dict[str, Any], list[Problem]]:
+    """While the stream makes the last payslips: the month's files as they will be when
+    every payslip is made without a problem (the usual case), so the cores that render
+    are the only wait left. Not for a packed month: it would hold the month and its
+    snapshot while the finance summary is laid out."""
+    progress.note("writing exports, results and finance summary while the last payslips "
+                  "are made")
+    html, facts, problems = write_month(run_dir, month, problems, ready, ctx, period,
+                                        iit_version)
+    write_rendered(run_dir, html)
+    return facts, problems
 
 
 # --- the month with the network: fetch, then compute -------------------------------------
@@ -215,33 +245,6 @@ def fetch_only(month: str | Period, run_dir: Path, *, roster: Path | None = None
         run_dir.mkdir(parents=True, exist_ok=True)
         report, _problems = run_fetch(settings, period, run_dir, userids, progress)
     return report
-
-
-def chain_start(pack, month: str, run_dir: Path, previous: Path | None,
-                opening: Path | None) -> Path | None:
-    """The previous run to open the month from: ``--previous``, else, in the layout
-    ``runs/YYYY-MM``, the previous month's folder beside ``run_dir``. A previous month that
-    exists but has not finished stops the run unless ``--opening`` is given."""
-    if opening is not None or not pack.ledger:
-        return previous
-    found = previous or chain.find_previous(run_dir, month)
-    if found is not None and not (found / "manifest.json").is_file():
-        raise ConfigError(f"the previous month's run {found} has not finished: finish it "
-                          "first, or start this month from --opening FILE")
-    return found
-
-
-def reuse_snapshot(source: Path, run_dir: Path, month: str) -> None:
-    """``--snapshot-from RUN``: the month's raw answers from an earlier run, so a rerun
-    that fixes the roster or the pack changes nothing else."""
-    from engine.run.folder import SNAPSHOT
-
-    snapshot = load_snapshot(source)
-    if snapshot.period.month != month:
-        raise ConfigError(f"--snapshot-from {source} holds {snapshot.period.month}, not {month}")
-    if (run_dir / SNAPSHOT).resolve() != (source / SNAPSHOT).resolve():
-        shutil.rmtree(run_dir / SNAPSHOT, ignore_errors=True)
-        shutil.copytree(source / SNAPSHOT, run_dir / SNAPSHOT)
 
 
 def run_month(month: str | Period, roster_path: Path, rules_path: Path, run_dir: Path, *,
@@ -300,14 +303,13 @@ def run_month(month: str | Period, roster_path: Path, rules_path: Path, run_dir:
             prepared = prepare_inputs(run_dir, pack, period, roster_path=roster_path,
                                       company=identity, logo=logo, encrypt_with=encrypt_with,
                                       bank_map=bank_map, previous=previous, opening=opening)
-            streamed: Mapping[str, Streamed] = {}
+            stream = None
             if snapshot_from is None:  # the fetch's problems are stored in the snapshot
                 stream = (month_stream(run_dir, prepared, period, pool, names=names,
                                        lang=lang, template_dir=template_dir,
                                        encrypt_with=encrypt_with, progress=progress)
                           if stream_payslips and payslips and pool is not None else None)
-                streamed = fetch_streaming(settings, period, run_dir, userids, progress, stream)
-                del stream
+                fetch_streaming(settings, period, run_dir, userids, progress, stream)
             # handed over, not kept here: compute_run lets it go once the month is written
             handed = Handover(prepared)
             del prepared
@@ -318,7 +320,7 @@ def run_month(month: str | Period, roster_path: Path, rules_path: Path, run_dir:
                                progress=progress, pool=pool, extra_manifest=extra_manifest,
                                previous=previous, opening=opening, payslips=payslips,
                                bank_map=bank_map, iit_version=iit_version,
-                               prepared=handed, streamed=streamed)
+                               prepared=handed, stream=stream)
 
 
 def _config_from_environment() -> Path | None:
@@ -326,23 +328,6 @@ def _config_from_environment() -> Path | None:
 
     named = os.environ.get("WECOM_CONFIG")
     return Path(named) if named else None
-
-
-@contextmanager
-def removed_if_left_empty(run_dir: Path) -> Iterator[None]:
-    """A run that fails before fetching anything leaves no folder it created: nothing but
-    its copies of the inputs (``inputs/``, made before the fetch and made again by the
-    next run) would be in it."""
-    existed = run_dir.exists()
-    try:
-        yield
-    except BaseException:
-        inputs = run_dir / INPUTS
-        if not existed and run_dir.is_dir() and not any(
-                (p.is_file() or p.is_symlink()) and inputs not in p.parents
-                for p in run_dir.rglob("*")):
-            shutil.rmtree(run_dir, ignore_errors=True)
-        raise
 
 
 # --- the demo: the same path against a local simulator ---------------------------------
@@ -409,27 +394,3 @@ def labour_pack() -> Path:
     """``rules/cn-default.yaml`` of this checkout (labour-law gross pay only), the base a
     new company folder copies and extends."""
     return Path(__file__).resolve().parent.parent / "rules" / "cn-default.yaml"
-
-
-def serve_simulator(config, *, roster_out: Path | None = None, say=print,
-                    stop=None) -> None:
-    """``payroll simulator``: serve ``config`` (a ``SimConfig``) until Ctrl-C or ``stop``
-    (a ``threading.Event``) is set."""
-    import threading
-
-    from engine.wecom.simulator import Simulator
-
-    stop = stop or threading.Event()
-    with Simulator(config) as sim:
-        if roster_out:
-            sim.company.write_roster(roster_out)
-            say(f"roster written to {roster_out}")
-        say(f"WeCom simulator on {sim.url}; point the engine at it with the simulator's "
-            "fixed test credentials:")
-        say(f"  export WECOM_API_BASE={sim.url} WECOM_CORP_ID={config.corp_id} "
-            f"WECOM_CORP_SECRET={config.corp_secret}")
-        try:
-            while not stop.wait(3600):
-                pass
-        except KeyboardInterrupt:
-            say("stopped")

@@ -223,3 +223,17 @@ def source_digests(run_dir: Path, source: dict[str, Any]) -> tuple[str, ...]:
     if "previous" in source:
         return (source["previous"]["manifest_sha256"],)
     return ()
+
+
+def chain_start(pack, month: str, run_dir: Path, previous: Path | None,
+                opening: Path | None) -> Path | None:
+    """The previous run to open the month from: ``--previous``, else, in the layout
+    ``runs/YYYY-MM``, the previous month's folder beside ``run_dir``. A previous month that
+    exists but has not finished stops the run unless ``--opening`` is given."""
+    if opening is not None or not pack.ledger:
+        return previous
+    found = previous or find_previous(run_dir, month)
+    if found is not None and not (found / "manifest.json").is_file():
+        raise ConfigError(f"the previous month's run {found} has not finished: finish it "
+                          "first, or start this month from --opening FILE")
+    return found

@@ -301,3 +301,20 @@ def _remove_if_empty(run_dir: Path, created: bool) -> None:
     if created and run_dir.is_dir() and not any(
             p.is_file() or p.is_symlink() for p in run_dir.rglob("*")):
         shutil.rmtree(run_dir, ignore_errors=True)
+
+
+@contextmanager
+def removed_if_left_empty(run_dir: Path) -> Iterator[None]:
+    """A run that fails before fetching anything leaves no folder it created: nothing but
+    its copies of the inputs (``inputs/``, made before the fetch and made again by the
+    next run) would be in it."""
+    existed = run_dir.exists()
+    try:
+        yield
+    except BaseException:
+        inputs = run_dir / INPUTS
+        if not existed and run_dir.is_dir() and not any(
+                (p.is_file() or p.is_symlink()) and inputs not in p.parents
+                for p in run_dir.rglob("*")):
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise

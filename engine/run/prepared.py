@@ -10,10 +10,12 @@ from the same digests.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.errors import ConfigError
 from engine.exports.stage import copy_bank_map
 from engine.files import atomic_write, sha256_file
 from engine.payslip.context import PayslipContext
@@ -24,7 +26,9 @@ from engine.period import Period
 from engine.problems import Problem
 from engine.roster import Roster
 from engine.run import chain
+from engine.run.folder import SNAPSHOT
 from engine.run.inputs import copy_inputs, delivery_passwords, load_inputs, run_id_for
+from engine.wecom.snapshot import load_snapshot
 
 
 @dataclass(frozen=True)
@@ -81,3 +85,26 @@ def context_for(run_dir: Path, prepared: Prepared, period: Period, plan_sha256: 
                           encrypt_with=encrypt_with, logo=identity.logo, address=identity.address,
                           net_label=pack.header.net_label, net_label_en=pack.header.net_label_en,
                           **({"template_dir": template_dir} if template_dir else {}))
+
+
+class Handover:
+    """A value handed down once and let go by its receiver, so the caller keeps no
+    reference (a large company's roster is freed before the finance summary is laid out)."""
+
+    def __init__(self, value: Any) -> None:
+        self._value = value
+
+    def take(self) -> Any:
+        value, self._value = self._value, None
+        return value
+
+
+def reuse_snapshot(source: Path, run_dir: Path, month: str) -> None:
+    """``--snapshot-from RUN``: the month's raw answers from an earlier run, so a rerun
+    that fixes the roster or the pack changes nothing else."""
+    snapshot = load_snapshot(source)
+    if snapshot.period.month != month:
+        raise ConfigError(f"--snapshot-from {source} holds {snapshot.period.month}, not {month}")
+    if (run_dir / SNAPSHOT).resolve() != (source / SNAPSHOT).resolve():
+        shutil.rmtree(run_dir / SNAPSHOT, ignore_errors=True)
+        shutil.copytree(source / SNAPSHOT, run_dir / SNAPSHOT)

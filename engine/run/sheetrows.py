@@ -35,7 +35,7 @@ from engine.safetext import printable
 
 _EMPTY_DATA = b"<sheetData></sheetData>"
 _BLOCK = 1 << 20
-Cell = tuple[str | None, "str | Decimal | None"]  # (number format or None for text, value)
+Cell = tuple[str | None, str | Decimal | None]  # (number format or None for text, value)
 
 
 def _escaped(text: str) -> str:

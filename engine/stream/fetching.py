@@ -3,7 +3,8 @@
 Called by ``engine.pipeline.run_month`` between preparing the run's inputs and computing
 the month: ``month_stream`` builds the :class:`MonthStream` of the run (its context comes
 from ``engine.run.prepared.context_for`` once the directory is in), ``fetch_streaming``
-runs the fetch with it and hands back what it made.
+runs the fetch with it and returns once WeCom has answered, the stream still making the
+last payslips while the month is computed; ``finish_stream`` then hands back what it made.
 """
 
 from __future__ import annotations
@@ -37,9 +38,10 @@ def month_stream(run_dir: Path, prepared: Prepared, period: Period, pool, *,
 
 
 def fetch_streaming(settings, period: Period, run_dir: Path, userids, progress: Progress,
-                    stream: MonthStream | None) -> Mapping[str, Streamed]:
-    """The fetch, with ``stream`` (when given) making payslips as batches arrive; returns
-    what the stream made. A failed fetch stops the stream first (its workers are freed)."""
+                    stream: MonthStream | None) -> None:
+    """The fetch, with ``stream`` (when given) making payslips as batches arrive; the
+    stream goes on after it (see :func:`finish_stream`). A failed fetch stops the stream
+    first (its workers are freed)."""
     from engine.wecom.fetch import run_fetch
 
     try:
@@ -48,6 +50,10 @@ def fetch_streaming(settings, period: Period, run_dir: Path, userids, progress: 
         if stream is not None:
             stream.abort()
         raise
+
+
+def finish_stream(stream: MonthStream | None, progress: Progress) -> Mapping[str, Streamed]:
+    """Wait for the stream's last payslips; userid → what was made."""
     if stream is None:
         return {}
     made = stream.finish()

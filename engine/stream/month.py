@@ -1,15 +1,15 @@
 """Compute and render each attendance batch as the fetch stores it (see ``engine.stream``).
 
 The fetch tells :meth:`MonthStream.planned` when the directory is in (the run id, and so
-the payslips' context, follow from it) and :meth:`MonthStream.stored`, on the fetch's
-calling thread, of every stored batch file;
-that computes the batch's employees (roster, pack, ledger opening and leave types are all
-known before the first batch) and queues their payslip tasks. A writer thread hands the
-queue to the executor as one stream of tasks and writes each payslip into the run folder
-as it comes back. The queue is bounded: when rendering falls behind, ``stored`` waits,
-and only the hand-over waits with it, never the fetch's own threads (their batches are
-on disk already). :meth:`finish` ends the stream; the pipeline then asks :meth:`take`,
-per payslip of the whole month's computation, for one made from the same inputs.
+the payslips' context, follow from it) and :meth:`MonthStream.stored` of every stored
+batch file. A compute thread takes the stored files in order, computes each batch's
+employees (roster, pack, ledger opening and leave types are all known before the first
+batch) and queues their payslip tasks; a writer thread hands that queue to the executor
+as one stream of tasks and writes each payslip into the run folder as it comes back. The
+task queue is bounded: when rendering falls behind, the compute thread waits, never the
+fetch, which returns as soon as WeCom has answered (the pipeline computes the whole month
+and writes its results while the last payslips are made). :meth:`finish` ends the
+stream and hands back, per userid, what was made.
 """
 
 from __future__ import annotations
@@ -77,12 +77,16 @@ class MonthStream:
         self._by_userid = {e.userid: e for e in roster.employees}
         self._order = {e.userid: n for n, e in enumerate(roster.employees)}
         self._queue: queue.Queue = queue.Queue(maxsize=QUEUE_TASKS)
+        self._stored: queue.Queue = queue.Queue()  # batch files not yet computed: names only
+        self._store: SnapshotStore | None = None
+        self._computer: threading.Thread | None = None
         self._pending: dict[int, tuple[Task, bytes]] = {}
         self._done: dict[str, Streamed] = {}
         self._count = 0
         self._stop = threading.Event()
         self._failed: BaseException | None = None
         self._thread: threading.Thread | None = None
+        self._ended = False  # finish() or abort() has run
         self._builder = RecordBuilder()
         self.ctx: PayslipContext | None = None
         self.leave_types: tuple = ()
@@ -103,21 +107,32 @@ class MonthStream:
             return
         if not self.executor.fits(ctx):  # another template folder: rendered after the fetch
             return
-        self.ctx = ctx
+        self.ctx, self._store = ctx, store
         self._thread = threading.Thread(target=self._write, name="payslip-stream", daemon=True)
+        self._computer = threading.Thread(target=self._compute, name="payslip-compute",
+                                          daemon=True)
         self._thread.start()
+        self._computer.start()
 
     def stored(self, store: SnapshotStore, rel: str) -> None:
-        """One stored batch file: compute its employees and queue their payslips. Making
-        payslips early only saves time, so a failure here stops the stream, never the
-        fetch: the whole month is computed and rendered after it as usual."""
-        if self.ctx is None or self._stop.is_set():
-            return
-        try:
-            self._batch(store, rel)
-        except Exception as exc:
-            self._failed = exc
-            self._stop.set()
+        """One stored batch file, for the compute thread (the fetch never waits here)."""
+        if self.ctx is not None and not self._stop.is_set():
+            self._stored.put(rel)
+
+    def _compute(self) -> None:
+        """Compute each stored batch and queue its payslips. Making payslips early only
+        saves time, so a failure here stops the stream, never the fetch: the whole month
+        is computed and rendered after it as usual."""
+        while True:
+            rel = self._stored.get()
+            if rel is _END or self._stop.is_set():
+                return
+            try:
+                self._batch(self._store, rel)
+            except Exception as exc:
+                self._failed = exc
+                self._stop.set()
+                return
 
     def _batch(self, store: SnapshotStore, rel: str) -> None:
         records: dict[str, Any] = {}
@@ -180,8 +195,10 @@ class MonthStream:
 
         A stream that failed (a worker lost, a template error) leaves only the payslips it
         finished; the pipeline renders the rest as a sequential run would."""
-        if self._thread is None:
-            return {}
+        if self._thread is None or self._ended:
+            return dict(self._done)
+        self._ended = True
+        self._end_compute()
         if self._stop.is_set():
             self._end_feed()
         else:
@@ -190,16 +207,27 @@ class MonthStream:
         return dict(self._done)
 
     def abort(self) -> None:
-        """Stop without waiting for queued payslips (the fetch failed or was interrupted)."""
+        """Stop without waiting for queued payslips (the fetch or the month failed, or
+        was interrupted)."""
         self._stop.set()
+        if self._thread is None or self._ended:
+            return
+        self._ended = True
+        self._end_compute()
         self._end_feed()
-        if self._thread is not None:
-            self._thread.join()
+        self._thread.join()
+
+    def _end_compute(self) -> None:
+        """Let the compute thread finish the batches stored (all of them, unless the
+        stream stopped) and end."""
+        self._stored.put(_END)
+        if self._computer is not None:
+            self._computer.join()
 
     def _end_feed(self) -> None:
         """Empty the queue and end the feed, so the executor's own feeder thread is never
         left waiting on it (a local pool joins that thread when it closes). Only called
-        once the fetch has returned: nobody else puts into the queue any more."""
+        once the compute thread has ended: nobody else puts into the queue any more."""
         while True:
             try:
                 self._queue.get_nowait()

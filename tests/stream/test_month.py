@@ -118,6 +118,36 @@ def test_an_executor_lost_during_the_stream_changes_nothing(sequential, tmp_path
     assert tree(tmp_path / "run") == sequential
 
 
+def test_a_payslip_problem_after_the_early_files_writes_them_again(tmp_path, monkeypatch):
+    """The month's files are written while the last payslips are made, as if all of them
+    are made without a problem; one that reports an error (its employee held: not paid,
+    balances kept) has every file written again, the same bytes as a sequential run."""
+    import engine.pipeline as pipeline
+    from engine.problems import error
+
+    real, held = pipeline.render_stage, []
+
+    def one_fails(*args, **kwargs):
+        files, problems = real(*args, **kwargs)
+        held.append(files[3].userid)
+        failed = error("payslip", "render_failed", "a crafted failure", userid=held[-1])
+        return files, [*problems, failed]
+
+    monkeypatch.setattr(pipeline, "render_stage", one_fails)
+    notes = Notes()
+    run(tmp_path / "streamed", stream=True, progress=notes)
+    run(tmp_path / "sequential", stream=False)
+    assert any("while the last payslips are made" in n for n in notes.notes)
+    assert any("the month's files are written again" in n for n in notes.notes)
+    streamed = tree(tmp_path / "streamed")
+    assert streamed == tree(tmp_path / "sequential")
+    import csv
+
+    with (tmp_path / "streamed" / "results" / "employees.csv").open(encoding="utf-8") as f:
+        status = {row["userid"]: row["status"] for row in csv.DictReader(f)}
+    assert status[held[0]] == "error" and list(status.values()).count("ok") > 100
+
+
 def month_against(sim, folder: Path, roster: Path, *, stream: bool, progress=None):
     """``payroll run`` against the simulator ``sim`` (not the demo: it would clear the
     snapshot an interrupted run left)."""

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Callable
 from urllib.parse import parse_qsl, urlsplit
@@ -276,3 +277,23 @@ class _Handler(BaseHTTPRequestHandler):
         # Linger 0: closing sends a TCP reset, the client gets no answer at all.
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.close_connection = True
+
+
+def serve(config, *, roster_out: Path | None = None, say=print,
+                    stop=None) -> None:
+    """``payroll simulator``: serve ``config`` (a ``SimConfig``) until Ctrl-C or ``stop``
+    (a ``threading.Event``) is set."""
+    stop = stop or threading.Event()
+    with Simulator(config) as sim:
+        if roster_out:
+            sim.company.write_roster(roster_out)
+            say(f"roster written to {roster_out}")
+        say(f"WeCom simulator on {sim.url}; point the engine at it with the simulator's "
+            "fixed test credentials:")
+        say(f"  export WECOM_API_BASE={sim.url} WECOM_CORP_ID={config.corp_id} "
+            f"WECOM_CORP_SECRET={config.corp_secret}")
+        try:
+            while not stop.wait(3600):
+                pass
+        except KeyboardInterrupt:
+            say("stopped")
