@@ -100,8 +100,11 @@ class SheetRows:
             elif value is None:
                 out.append(f'<c r="{ref}"{self._style(number_format, False)} t="n"></c>')
             else:
+                # safe_string's text for a finite Decimal, without its type checks
+                text = "%.16g" % value if isinstance(value, Decimal) and value.is_finite() \
+                    else safe_string(value)
                 out.append(f'<c r="{ref}"{self._style(number_format, False)} t="n">'
-                           f'<v>{safe_string(value)}</v></c>')
+                           f'<v>{text}</v></c>')
         out.append("</row>")
         if len(out) > 4096:
             self._flush()

@@ -11,6 +11,7 @@ cell that looks like one is stored as text.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
@@ -56,6 +57,14 @@ FORMATS = {"amount": MONEY_FORMAT, "quantity": QUANTITY_FORMAT, "count": COUNT_F
 
 def _width(value: Any) -> int:
     text = str(value)
+    if text.isascii():  # numbers, codes, userids: one column a character
+        return len(text)
+    return _wide_width(text)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _wide_width(text: str) -> int:
+    # the lines' labels repeat on every employee: each measured once
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
@@ -78,11 +87,15 @@ class _Plan:
         self.widest = [max(_width(c.label), _width(c.name)) for c in sheet.cols]
         self.count = 0
         self.sums = {c.name: Decimal(0) for c in sheet.cols if c.total}
+        self._names = [c.name for c in sheet.cols]
 
     def see(self, row: dict[str, str]) -> None:
         self.count += 1
-        for index, col in enumerate(self.sheet.cols):
-            self.widest[index] = max(self.widest[index], _width(row.get(col.name, "") or "") + 3)
+        widest = self.widest
+        for index, name in enumerate(self._names):
+            width = _width(row.get(name, "") or "") + 3
+            if width > widest[index]:
+                widest[index] = width
         for name in self.sums:
             if row.get(name) not in ("", None):
                 self.sums[name] += Decimal(row[name])
