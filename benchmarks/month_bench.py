@@ -112,8 +112,9 @@ def sample_payslips(limit: int) -> None:
 
     whole = pipeline.plan
 
-    def first(*args, **kwargs):
-        return whole(*args, **kwargs)[:limit]
+    def first(results, *args, **kwargs):
+        # cut before planning: a plan of every employee would hold each one's whole result
+        return whole(itertools.islice(results, limit), *args, **kwargs)
 
     pipeline.plan = first
 
