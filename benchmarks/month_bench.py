@@ -108,15 +108,15 @@ def sample_payslips(limit: int) -> None:
     """Render only the first ``limit`` payslips (``--payslips``: a memory run of a large
     company without hours of PDFs); the rest of the month is computed and written whole.
     Such a run does not stream (the stream would make every payslip)."""
-    import engine.pipeline as pipeline
+    import engine.stream.final as final
 
-    whole = pipeline.plan
+    whole = final.plan
 
     def first(results, *args, **kwargs):
         # cut before planning: a plan of every employee would hold each one's whole result
         return whole(itertools.islice(results, limit), *args, **kwargs)
 
-    pipeline.plan = first
+    final.plan = first
 
 
 def child(employees: int, month: str, workers: int | None, out_dir: Path,

@@ -23,7 +23,6 @@ from engine.payslip.context import DEFAULT_TEMPLATES, PayslipContext
 from engine.payslip.fonts import font_files
 from engine.payslip.identity import CompanyIdentity
 from engine.payslip.identity import resolve as resolve_company
-from engine.payslip.workers import plan
 from engine.period import Period, as_period
 from engine.problems import Problem
 from engine.safetext import text_problems
@@ -31,10 +30,9 @@ from engine.progress import Progress, Silent
 from engine.roster import Roster, load_roster
 from engine.rules.apply import compute
 from engine.rules.cases import run_cases
-from engine.rules.lines import PayrollResult, Status
+from engine.rules.lines import PayrollResult
 from engine.rules.loader import load_pack
 from engine.rules import packed
-from engine.rules.packed import select
 from engine.run import chain, exports, manifest, tables
 from engine.run.chain import chain_start
 from engine.run.folder import (DEMO_MARKER, atomic_write, clear_for_demo, lock_run_folder,
@@ -47,7 +45,7 @@ from engine.run.prepared import (Handover, Prepared, context_for, prepare_inputs
                                  reuse_snapshot)
 from engine.stream import MonthStream, Streamed
 from engine.stream.fetching import fetch_streaming, finish_stream, month_stream
-from engine.stream.final import render_month
+from engine.stream.final import month_tasks, render_month, task_keys
 from engine.wecom.snapshot import Snapshot, load_snapshot
 
 DEFAULT_COMPANY = "示例科技有限公司"
@@ -78,15 +76,16 @@ def preflight(pack, period: Period | None = None) -> None:
 def render_stage(result: PayrollResult, ctx: PayslipContext, run_dir: Path,
                  workers: int | None, pool: Executor | None,
                  progress: Progress, prepared: "Prepared", snapshot: Snapshot,
-                 streamed: Mapping[str, Streamed] | None = None) -> tuple[list, list[Problem]]:
+                 streamed: Mapping[str, Streamed] | None = None,
+                 planned: tuple[list, Mapping[str, bytes]] | None = None
+                 ) -> tuple[list, list[Problem]]:
     """One payslip per employee with status ok, on the executor when one is running; a
-    payslip the streaming month made from the same inputs is kept (``render_month``)."""
-    tasks = plan(select(result.employees, lambda e: e.status is Status.OK),
-                 prepared.passwords, ctx.encrypt_with, names=prepared.file_names,
-                 sources=snapshot.source_of)
+    payslip the streaming month made from the same inputs is kept (``render_month``;
+    ``planned``: the tasks and their keys, already made while the stream ran)."""
+    tasks, keys = planned or (month_tasks(result, ctx, prepared, snapshot), None)
     files, problems, kept = render_month(tasks, ctx, run_dir / "payslips",
                                          streamed=streamed or {}, progress=progress,
-                                         workers=workers, executor=pool)
+                                         workers=workers, executor=pool, keys=keys)
     if streamed:
         progress.note(f"{kept} of {len(tasks)} payslips made during the fetch were kept, "
                       f"{len(tasks) - kept} rendered after it")
@@ -159,12 +158,16 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
                              progress)
                  if stream is not None and len(roster.employees) <= packed.PACK_ABOVE
                  else None)
+        planned = None
+        if early is not None:  # the last payslips still render: their keys are made now
+            tasks = month_tasks(month.result, ctx, ready, snapshot)
+            planned = tasks, task_keys(tasks, ctx)
         streamed = finish_stream(stream, progress)
     finally:
         if stream is not None:
             stream.abort()  # after an error: the stream's threads and workers let go
     files, render_problems = (render_stage(month.result, ctx, run_dir, workers, pool,
-                                           progress, ready, snapshot, streamed)
+                                           progress, ready, snapshot, streamed, planned)
                               if payslips else ([], []))
     month = month.held(render_problems)  # no payslip made: not paid, balances unchanged
     if encrypt_with:

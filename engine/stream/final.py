@@ -16,23 +16,30 @@ from pathlib import Path
 
 from engine.executor import Executor, render_tasks
 from engine.payslip.context import PayslipContext
-from engine.payslip.workers import PayslipFile, Task
+from engine.payslip.workers import PayslipFile, Task, plan
 from engine.problems import Problem
 from engine.progress import Progress
+from engine.rules.lines import PayrollResult, Status
+from engine.rules.packed import select
+from engine.run.prepared import Prepared
 from engine.stream.month import Streamed, payslip_key
+from engine.wecom.snapshot import Snapshot
 
 
 def render_month(tasks: list[Task], ctx: PayslipContext, out_dir: Path, *,
                  streamed: Mapping[str, Streamed], progress: Progress,
-                 workers: int | None = None, executor: Executor | None = None
+                 workers: int | None = None, executor: Executor | None = None,
+                 keys: Mapping[str, bytes] | None = None
                  ) -> tuple[list[PayslipFile], list[Problem], int]:
     """Files and problems in task order, as ``render_tasks`` gives them for ``tasks``, and
-    how many payslips were kept from the stream."""
+    how many payslips were kept from the stream (``keys``: the tasks' own, by userid, when
+    :func:`task_keys` made them already)."""
     kept: dict[str, Streamed] = {}
     todo: list[Task] = []
     for task in tasks:
         made = streamed.get(task[1].userid)
-        if made is not None and made.file is not None and made.key == payslip_key(task, ctx):
+        if made is not None and made.file is not None and made.key == (
+                keys[task[1].userid] if keys is not None else payslip_key(task, ctx)):
             kept[task[1].userid] = made
         else:
             todo.append((len(todo), *task[1:]))
@@ -47,6 +54,20 @@ def render_month(tasks: list[Task], ctx: PayslipContext, out_dir: Path, *,
     files, problems = _in_task_order(tasks, kept, new_files, new_problems)
     _remove_stale(out_dir.parent, streamed, {f.path for f in files})
     return files, problems, len(kept)
+
+
+def month_tasks(result: PayrollResult, ctx: PayslipContext, prepared: Prepared,
+                snapshot: Snapshot) -> list[Task]:
+    """One payslip task per employee of the whole month with status ok."""
+    return plan(select(result.employees, lambda e: e.status is Status.OK),
+                prepared.passwords, ctx.encrypt_with, names=prepared.file_names,
+                sources=snapshot.source_of)
+
+
+def task_keys(tasks: list[Task], ctx: PayslipContext) -> dict[str, bytes]:
+    """Each task's key by userid (see ``payslip_key``), made ahead of :func:`render_month`
+    while the stream still renders."""
+    return {task[1].userid: payslip_key(task, ctx) for task in tasks}
 
 
 def _in_task_order(tasks: list[Task], kept: Mapping[str, Streamed],
