@@ -7,8 +7,9 @@ executor, so the cores render while the network waits on WeCom's rate limit. Onc
 has answered, the pipeline computes the whole month from the finished snapshot exactly as
 a sequential run does (and writes its files while the last payslips are made), then keeps
 a streamed payslip only where it was made from the same employee result, file name,
-password and snapshot file (``engine.stream.final``); anything else is rendered again. A streamed month's run folder is therefore the same
-bytes as a sequential run's of the same inputs.
+password and snapshot file (``engine.stream.final``); anything else is rendered again. A
+streamed month's run folder is therefore the same bytes as a sequential run's of the same
+inputs.
 """
 
 from engine.stream.month import MonthStream, Streamed, payslip_key
