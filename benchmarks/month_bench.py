@@ -92,6 +92,53 @@ def instrument(timings: dict[str, float]) -> None:
             setattr(pipeline, name, timed(name, getattr(pipeline, name)))
 
 
+class CoreMeter:
+    """The machine's busy cores over a run, from ``/proc/stat`` twice a second: where the
+    run leaves cores idle (its start, its tail) is where the overlap ratio is lost."""
+
+    def __init__(self, period: float = 0.5) -> None:
+        import threading
+
+        self.period, self.samples = period, []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def _read() -> tuple[int, int]:
+        with open("/proc/stat") as stat:
+            fields = [int(x) for x in stat.readline().split()[1:]]
+        idle = fields[3] + fields[4]  # idle and iowait
+        return sum(fields) - idle, sum(fields)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((time.monotonic(), *self._read()))
+            self._stop.wait(self.period)
+
+    def __enter__(self) -> "CoreMeter":
+        if os.path.exists("/proc/stat"):
+            self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+            self.samples.append((time.monotonic(), *self._read()))
+
+    def busy(self, buckets: int = 10) -> list[float]:
+        """Mean busy cores in each of ``buckets`` equal slices of the run."""
+        if len(self.samples) < 2:
+            return []
+        start, end = self.samples[0][0], self.samples[-1][0]
+        width, sums = (end - start) / buckets or 1.0, [0.0] * buckets
+        cores = os.cpu_count() or 1
+        for (t0, b0, a0), (t1, b1, a1) in zip(self.samples, self.samples[1:]):
+            share = (b1 - b0) / max(a1 - a0, 1) * cores * (t1 - t0)  # core-seconds
+            sums[min(buckets - 1, int((t0 - start) / width))] += share
+        return [round(s / width, 2) for s in sums]
+
+
 def peak_mb() -> dict[str, float]:
     """Peak resident memory of this process and of its largest child (ru_maxrss is KiB)."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -132,10 +179,12 @@ def child(employees: int, month: str, workers: int | None, out_dir: Path,
     if payslips is not None:
         sample_payslips(payslips)
     began = time.monotonic()
-    outcome = demo_month(out_dir, employees=employees, month=month, seed=1, workers=workers,
-                         progress=clock, window_seconds=window,
-                         stream_payslips=stream and payslips is None)
+    with CoreMeter() as meter:
+        outcome = demo_month(out_dir, employees=employees, month=month, seed=1,
+                             workers=workers, progress=clock, window_seconds=window,
+                             stream_payslips=stream and payslips is None)
     ran = time.monotonic()
+    main_cpu = cpu_seconds(resource.RUSAGE_SELF)
     # the payslip workers are this process's children, reaped when the pool closes;
     # with one worker the payslips render here and are inside the "payslips" stage
     worker_cpu = cpu_seconds(resource.RUSAGE_CHILDREN)
@@ -150,6 +199,7 @@ def child(employees: int, month: str, workers: int | None, out_dir: Path,
     floor_fetch = math.ceil(employees / 100) * window / 60
     floor_cpu = worker_cpu / cores
     overlap = {"fetch_floor": floor_fetch, "payslip_cpu": worker_cpu, "cores": cores,
+               "main_cpu": main_cpu, "busy_cores": meter.busy(),
                "ratio": (ran - began) / max(floor_fetch, floor_cpu, 1e-9)}
     return {"employees": employees, "payslips": outcome.payslips, "wall": ended - began,
             "streamed": stream and payslips is None,
@@ -185,6 +235,9 @@ def show(result: dict) -> None:
     print(f"  overlap ratio {o['ratio']:.2f} = run {result['run']:.1f} s / max(fetch floor "
           f"{o['fetch_floor']:.1f} s, payslip cpu {o['payslip_cpu']:.1f} s / {o['cores']} "
           f"cores = {o['payslip_cpu'] / o['cores']:.1f} s)")
+    if "main_cpu" in o:  # the submitting process: fetch, compute, files (and simulator)
+        print(f"  main process cpu {o['main_cpu']:.1f} s; busy cores by tenth of the run: "
+              f"{' '.join(f'{b:.2f}' for b in o['busy_cores'])}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -45,7 +45,7 @@ from engine.run.prepared import (Handover, Prepared, context_for, prepare_inputs
                                  reuse_snapshot)
 from engine.stream import MonthStream, Streamed
 from engine.stream.fetching import fetch_streaming, finish_stream, month_stream
-from engine.stream.final import month_tasks, render_month, task_keys
+from engine.stream.final import adopt_month, month_tasks, render_month
 from engine.wecom.snapshot import Snapshot, load_snapshot
 
 DEFAULT_COMPANY = "示例科技有限公司"
@@ -110,7 +110,8 @@ def write_manifest(run_dir: Path, ctx: PayslipContext, files: Sequence,
                           extra={"inputs": inputs,
                                  "pack": ctx.pack.model_dump(mode="json", exclude={"path"}),
                                  "snapshot_sha256": snapshot_sha256,
-                                 "company": ctx.company, "lang": ctx.lang, **(extra or {})})
+                                 "company": ctx.company, "lang": ctx.lang, **(extra or {})},
+                          hashed={f.path: (f.sha256, f.size) for f in files})
     manifest.write(run_dir, body, payslip_rows)
 
 
@@ -154,14 +155,13 @@ def compute_run(run_dir: Path, snapshot: Snapshot, pack, *, roster_path: Path,
                                      *snapshot.problems],
                                     names, collect=packed.collector(len(roster.employees)))
         problems = [*month.problems, *text_problems(month.result.employees)]
-        early = (early_files(run_dir, month, problems, ready, ctx, period, iit_version,
-                             progress)
-                 if stream is not None and len(roster.employees) <= packed.PACK_ABOVE
-                 else None)
-        planned = None
-        if early is not None:  # the last payslips still render: their keys are made now
-            tasks = month_tasks(month.result, ctx, ready, snapshot)
-            planned = tasks, task_keys(tasks, ctx)
+        early = planned = None
+        if stream is not None and len(roster.employees) <= packed.PACK_ABOVE:
+            # the stream makes the month's last payslips from its tasks, and its files are
+            # written meanwhile
+            planned = adopt_month(stream, month.result, ctx, ready, snapshot)
+            early = early_files(run_dir, month, problems, ready, ctx, period, iit_version,
+                                progress)
         streamed = finish_stream(stream, progress)
     finally:
         if stream is not None:

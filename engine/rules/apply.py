@@ -256,18 +256,20 @@ def compute(pack: Pack, period: Period, roster: Roster, records: Mapping[str, Mo
             leave_types: Sequence[LeaveType],
             opening: Mapping[str, Mapping[str, Decimal]] | None = None,
             collect: Callable[[Iterable[EmployeeResult]], Sequence[EmployeeResult]] = tuple,
-            ) -> tuple[PayrollResult, list[Problem]]:
+            program: Program | None = None) -> tuple[PayrollResult, list[Problem]]:
     """One result per roster employee, in roster order, and every problem found.
 
     ``opening`` gives, per userid, the ledger names of the month (``ledger.KEY``,
     ``ytd.NAME``, ``expired.KEY``) as ``engine.ledger`` opened them; absent = all 0.
     ``collect`` keeps the employees as they are made (a tuple; the run packs them,
     :func:`engine.rules.packed.collect`, so a large month is never whole in memory).
+    ``program`` is ``Program(pack, period)`` when already built (the streaming month
+    computes one batch at a time: one program for all of them).
 
     Raises ``RulePackError`` only when a parameter has no value for the period (a pack
     problem that concerns every employee alike).
     """
-    prog = Program(pack, period)
+    prog = program if program is not None else Program(pack, period)
     leaves = leave_index(leave_types)
     problems: list[Problem] = []
 

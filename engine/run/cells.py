@@ -35,11 +35,15 @@ from engine.safetext import printable
 TRIGGERS = "=+-@\t\r＝＋－＠"
 _NEEDS_QUOTE = re.compile(r"'*[=+\-@\t\r＝＋－＠]")
 _QUOTE = re.compile(r'[",\r\n]')
+_BREAK = re.compile(r'["\r\n]')
 _NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+_FIRST = frozenset("'" + TRIGGERS)  # a value needing the quote starts with one of these
 
 
 def neutralise(value: str, numeric: bool = False) -> str:
     """The cell text to write for ``value`` (see the module docstring)."""
+    if not value or value[0] not in _FIRST:  # most cells: nothing to look at further
+        return value
     if numeric and _NUMBER.fullmatch(value):
         return value
     return "'" + value if _NEEDS_QUOTE.match(value) else value
@@ -85,8 +89,8 @@ def csv_chunks(rows: Iterable[dict[str, str]], columns: Sequence[str],
     for n, row in enumerate(rows, start=1):
         if not row.keys() <= known:
             raise ValueError(f"row has fields not in the columns: {sorted(row.keys() - known)}")
-        out.append(record(neutralise(str(row.get(c, "")), flag)
-                          for c, flag in zip(columns, flags)))
+        out.append(record([neutralise(str(row.get(c, "")), flag)
+                           for c, flag in zip(columns, flags)]))
         if n % ROWS_PER_CHUNK == 0:
             yield "".join(out)
             out = []
@@ -106,6 +110,12 @@ def records_text(records: Iterable[Sequence[str]]) -> str:
 
 def record(fields: Iterable[str]) -> str:
     """One CSV record, every field already neutralised."""
+    fields = list(fields)
+    line = ",".join(fields)
+    # the usual record: no field holds a comma (one fewer than the fields in the line), a
+    # quote or a line break, so none is quoted
+    if line.count(",") == len(fields) - 1 and not _BREAK.search(line):
+        return line + "\n"
     # RFC 4180 by hand: the csv module leaves a lone "\r" unquoted when the line ends in
     # "\n", and a reader then cuts the row there
     return ",".join(f'"{f.replace(chr(34), chr(34) * 2)}"' if _QUOTE.search(f) else f

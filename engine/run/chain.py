@@ -182,15 +182,16 @@ READ = object()  # compute_month's default opening: read from the run folder's c
 
 def compute_month(pack, period, roster, snapshot, run_dir: Path, source: dict[str, Any],
                   before: Sequence = (), names: str = "wecom", collect=tuple,
-                  values: Any = READ) -> Month:
+                  values: Any = READ, program=None) -> Month:
     """Open the ledger, compute, hear the roster (unused columns, differing names, the
     payslip's name chosen by ``names``), hold the employees an error names, close the ledger.
 
     ``before`` are the problems found before compute (roster, snapshot); ``collect`` keeps
     the employees (see :func:`engine.rules.apply.compute`); ``values`` is the opening as
     :func:`opening_values` reads it, when already read (the streaming month computes one
-    batch at a time and reads the previous month's ledger once). Used by the run and by
-    ``payroll verify`` alike, so both compute the same month.
+    batch at a time and reads the previous month's ledger once); ``program`` the pack's
+    program for the period, when already built (see :func:`engine.rules.apply.compute`).
+    Used by the run and by ``payroll verify`` alike, so both compute the same month.
     """
     from engine.ledger.books import close_month, open_month
     from engine.roster.heard import heard
@@ -206,7 +207,7 @@ def compute_month(pack, period, roster, snapshot, run_dir: Path, source: dict[st
         books = open_month(values, pack.ledger, ledger_expiry(pack, period), period)
         opening = books.env()
     result, problems = compute(pack, period, roster, snapshot.records, snapshot.leave_types,
-                               opening, collect)
+                               opening, collect, program)
     result, notes = heard(roster, pack, snapshot.records, result, names)
     problems = [*before, *notes, *problems]
     result = hold_errors(result, problems)

@@ -51,7 +51,8 @@ def write_json(path: Path, data: Any) -> Path:
 
 def write_jsonl(path: Path, items: Iterable[Any]) -> Path:
     """One JSON object a line, written as the items come."""
-    lines = (json.dumps(item, ensure_ascii=False, sort_keys=True) + "\n" for item in items)
+    encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode  # json.dumps's own
+    lines = (encode(item) + "\n" for item in items)
     return atomic_write(path, lines)
 
 
@@ -134,6 +135,18 @@ def write_pinned_workbook(path: Path, book, created: str) -> Path:
         return atomic_write(path, iter(lambda: handle.read(_BLOCK), b""))
 
 
+def _save_stored(book, handle: BinaryIO) -> None:
+    """``book.save`` into an uncompressed zip: :func:`_normalise_zip` compresses each
+    entry once, where a saved workbook would be compressed, unpacked and compressed again
+    (a month's sheets are a few hundred megabytes of XML)."""
+    from openpyxl.writer.excel import ExcelWriter
+
+    if book.write_only and not book.worksheets:
+        book.create_sheet()  # as Workbook.save does
+    with zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        ExcelWriter(book, archive).save()
+
+
 @contextmanager
 def _pinned(book, created: str) -> Iterator[BinaryIO]:
     """The pinned workbook in a temporary file, read from its start."""
@@ -143,7 +156,7 @@ def _pinned(book, created: str) -> Iterator[BinaryIO]:
     book.properties.created = book.properties.modified = stamp
     book.properties.creator = "wecom-payroll"
     with tempfile.TemporaryFile() as saved, tempfile.TemporaryFile() as pinned:
-        book.save(saved)
+        _save_stored(book, saved)
         saved.seek(0)
         _normalise_zip(saved, pinned, stamp.strftime("%Y-%m-%dT%H:%M:%SZ"))
         pinned.seek(0)

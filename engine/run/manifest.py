@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict
 
@@ -48,13 +48,24 @@ def dependency_versions() -> dict[str, str]:
     return versions
 
 
-def file_entries(run_dir: Path) -> list[FileEntry]:
-    return [FileEntry(path=rel, sha256=sha256_file(run_dir / rel), size=(run_dir / rel).stat().st_size)
-            for rel in list_files(run_dir)]
+def file_entries(run_dir: Path, hashed: Mapping[str, tuple[str, int]] | None = None
+                 ) -> list[FileEntry]:
+    """Every file of the run with its sha256 and size. ``hashed`` gives (sha256, size) of
+    files hashed from the very bytes written to them (the payslips: some hundred megabytes
+    for a large month, read again only if their size on disk differs)."""
+    hashed = hashed or {}
+    entries = []
+    for rel in list_files(run_dir):
+        size = (run_dir / rel).stat().st_size
+        known = hashed.get(rel)
+        digest = known[0] if known is not None and known[1] == size else sha256_file(run_dir / rel)
+        entries.append(FileEntry(path=rel, sha256=digest, size=size))
+    return entries
 
 
 def build(run_dir: Path, *, run_id: str, month: str, fonts: Sequence[dict[str, str]] = (),
-          extra: dict[str, Any] | None = None) -> dict[str, Any]:
+          extra: dict[str, Any] | None = None,
+          hashed: Mapping[str, tuple[str, int]] | None = None) -> dict[str, Any]:
     return {
         "format": "wecom-payroll-run/1",
         "run_id": run_id,
@@ -63,7 +74,7 @@ def build(run_dir: Path, *, run_id: str, month: str, fonts: Sequence[dict[str, s
         "dependencies": dependency_versions(),
         "fonts": list(fonts),
         **(extra or {}),
-        "files": [e.model_dump() for e in file_entries(run_dir)],
+        "files": [e.model_dump() for e in file_entries(run_dir, hashed)],
     }
 
 

@@ -5,8 +5,8 @@ The run folder stage after the exports (``engine.pipeline.compute_run`` calls
 verify`` rebuilds the same rows with
 :mod:`engine.run.tables`). The month may be packed (:mod:`engine.rules.packed`): each
 file is written from a walk over the employees, row by row, so no month-sized table of
-rows is ever held; the workbook reads its rows twice (sized, then written) through
-``tables.Rows``, and only the Parquet file holds its column strings, in Arrow's compact
+rows is ever held; the workbook reads its rows once through ``tables.Rows`` (its
+column widths and totals follow its last row), and only the Parquet file holds its column strings, in Arrow's compact
 form, until it is written. Every file is byte for byte what the whole-month writers of
 :mod:`engine.run.exports` make of the same rows.
 """

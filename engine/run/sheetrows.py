@@ -30,7 +30,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.compat import safe_string
 from openpyxl.utils import get_column_letter
 
-from engine.run.cells import is_live
+from engine.run.cells import TRIGGERS
 from engine.safetext import printable
 
 _EMPTY_DATA = b"<sheetData></sheetData>"
@@ -88,23 +88,36 @@ class SheetRows:
         row = str(self.row)
         out = self._out
         out.append(f'<row r="{row}">')
+        if len(self._letters) < len(cells):
+            self._letter(len(cells) - 1)
+        letters, styles = self._letters, self._styles
         for index, (number_format, value) in enumerate(cells):
-            ref = self._letter(index) + row
             if number_format is None:
                 text = printable(value) if value else ""
                 if not text:
                     continue  # an empty string cell has no style: openpyxl skips it
-                space = ' xml:space="preserve"' if text != text.strip() else ""
-                out.append(f'<c r="{ref}"{self._style(None, is_live(text))} t="inlineStr">'
-                           f'<is><t{space}>{_escaped(text)}</t></is></c>')
-            elif value is None:
-                out.append(f'<c r="{ref}"{self._style(number_format, False)} t="n"></c>')
+                key = (None, text[0] in TRIGGERS)  # is_live, for a non-empty text
+                style = styles.get(key)
+                if style is None:
+                    style = self._style(*key)
+                space = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() \
+                    else ""
+                if "&" in text or "<" in text or ">" in text:
+                    text = _escaped(text)
+                out.append(f'<c r="{letters[index]}{row}"{style} t="inlineStr">'
+                           f'<is><t{space}>{text}</t></is></c>')
+                continue
+            key = (number_format, False)
+            style = styles.get(key)
+            if style is None:
+                style = self._style(*key)
+            if value is None:
+                out.append(f'<c r="{letters[index]}{row}"{style} t="n"></c>')
             else:
                 # safe_string's text for a finite Decimal, without its type checks
                 text = "%.16g" % value if isinstance(value, Decimal) and value.is_finite() \
                     else safe_string(value)
-                out.append(f'<c r="{ref}"{self._style(number_format, False)} t="n">'
-                           f'<v>{text}</v></c>')
+                out.append(f'<c r="{letters[index]}{row}"{style} t="n"><v>{text}</v></c>')
         out.append("</row>")
         if len(out) > 4096:
             self._flush()

@@ -48,7 +48,7 @@ class Col:
 class Sheet:
     title: str
     cols: tuple[Col, ...]
-    rows: Iterable[dict[str, str]] = ()  # read twice (sized, then written): never a generator
+    rows: Iterable[dict[str, str]] = ()  # read once, a row at a time
     totals: bool = True
 
 
@@ -79,8 +79,8 @@ def _texts(values: Iterable[str]) -> list[Cell]:
 
 
 class _Plan:
-    """What a sheet needs before its first row is written (column widths, the filter's
-    range) and after its last (the totals row), from one reading of its rows."""
+    """What a sheet needs once its last row is written (column widths, the filter's
+    range, the totals row), gathered while its rows are written."""
 
     def __init__(self, sheet: Sheet) -> None:
         self.sheet = sheet
@@ -101,49 +101,52 @@ class _Plan:
                 self.sums[name] += Decimal(row[name])
 
 
-def _start(book, plan: _Plan):
-    """The sheet, sized, with its two header rows."""
-    sheet = plan.sheet
-    ws = book.create_sheet(title=sheet.title[:31])
-    for index, widest in enumerate(plan.widest, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = min(max(widest + 2, 8), 48)
-    ws.freeze_panes = "B3"
-    if plan.count:
-        ws.auto_filter.ref = f"A2:{get_column_letter(len(sheet.cols))}{plan.count + 2}"
-    rows = SheetRows(ws)
-    rows.append(_texts(c.label for c in sheet.cols))
-    rows.append(_texts(c.name for c in sheet.cols))
-    return rows
+class _Writing:
+    """One sheet being written: its rows (:class:`SheetRows`) and its plan."""
 
+    def __init__(self, book, sheet: Sheet) -> None:
+        self.sheet, self.plan = sheet, _Plan(sheet)
+        self.ws = book.create_sheet(title=sheet.title[:31])
+        self.rows = SheetRows(self.ws)
+        self.rows.append(_texts(c.label for c in sheet.cols))
+        self.rows.append(_texts(c.name for c in sheet.cols))
+        # (number format or None, column name, is a text column) of each cell
+        self._cells = [(None, c.name, True) if c.kind == "text" else
+                       (FORMATS[c.kind], c.name, False) for c in sheet.cols]
 
-def _append(rows: SheetRows, sheet: Sheet, source: dict[str, str]) -> None:
-    kind_of = source.get("_kind")
-    cells: list[Cell] = []
-    for c in sheet.cols:
-        value = source.get(c.name, "") or ""
-        if c.kind == "text":
-            cells.append((None, value))
-        else:
-            cells.append((FORMATS[kind_of or c.kind], _value(value)))
-    rows.append(cells)
+    def add(self, source: dict[str, str]) -> None:
+        self.plan.see(source)
+        kind_of = source.get("_kind")
+        cells: list[Cell] = []
+        for number_format, name, text in self._cells:
+            value = source.get(name, "") or ""
+            if text:
+                cells.append((None, value))
+            else:
+                cells.append((FORMATS[kind_of] if kind_of else number_format, _value(value)))
+        self.rows.append(cells)
 
-
-def _finish(rows: SheetRows, plan: _Plan) -> None:
-    sheet = plan.sheet
-    if sheet.totals and plan.count:
-        rows.append([(FORMATS[c.kind], plan.sums[c.name]) if c.name in plan.sums else
-                     (None, TOTAL_LABEL if i == 0 else "") for i, c in enumerate(sheet.cols)])
-    rows.close()
+    def finish(self) -> None:
+        """Widths, panes and filter (openpyxl writes them when the sheet is closed, so
+        they may follow the rows: one reading of the rows), the totals row, then close."""
+        sheet, plan, ws = self.sheet, self.plan, self.ws
+        for index, widest in enumerate(plan.widest, start=1):
+            ws.column_dimensions[get_column_letter(index)].width = min(max(widest + 2, 8), 48)
+        ws.freeze_panes = "B3"
+        if plan.count:
+            ws.auto_filter.ref = f"A2:{get_column_letter(len(sheet.cols))}{plan.count + 2}"
+        if sheet.totals and plan.count:
+            self.rows.append([(FORMATS[c.kind], plan.sums[c.name]) if c.name in plan.sums else
+                              (None, TOTAL_LABEL if i == 0 else "")
+                              for i, c in enumerate(sheet.cols)])
+        self.rows.close()
 
 
 def _write(book, sheet: Sheet) -> None:
-    plan = _Plan(sheet)
+    writing = _Writing(book, sheet)
     for row in sheet.rows:
-        plan.see(row)
-    rows = _start(book, plan)
-    for row in sheet.rows:
-        _append(rows, sheet, row)
-    _finish(rows, plan)
+        writing.add(row)
+    writing.finish()
 
 
 def employee_sheet(columns: Sequence[spec.Column], rows: Iterable[dict[str, str]]) -> Sheet:
@@ -186,15 +189,12 @@ def summary_sheet(summary: dict[str, Any]) -> Sheet:
 
 
 def _line_sheets(book, lines: Iterable[dict[str, str]], columns: Sequence[str]) -> None:
-    """One sheet per category, in category order, from two readings of all the lines."""
-    plans = {c.value: _Plan(line_sheet(c.value, (), columns)) for c in Category}
+    """One sheet per category, in category order, from one reading of all the lines."""
+    sheets = {c.value: _Writing(book, line_sheet(c.value, (), columns)) for c in Category}
     for row in lines:
-        plans[row["category"]].see(row)
-    sheets = {category: _start(book, plan) for category, plan in plans.items()}
-    for row in lines:
-        _append(sheets[row["category"]], plans[row["category"]].sheet, row)
-    for category, plan in plans.items():
-        _finish(sheets[category], plan)
+        sheets[row["category"]].add(row)
+    for writing in sheets.values():
+        writing.finish()
 
 
 def payroll_xlsx(employee_columns: Sequence[spec.Column], employees: Iterable[dict[str, str]],
@@ -202,8 +202,8 @@ def payroll_xlsx(employee_columns: Sequence[spec.Column], employees: Iterable[di
                  summary: dict[str, Any], created: str) -> bytes:
     """The workbook: summary, employees, then one sheet of lines per category.
 
-    ``employees`` and ``lines`` are read twice each (sized, then written), one row at a
-    time: lists, or re-readable streams (``tables.Rows``) of a month too large to hold."""
+    ``employees`` and ``lines`` are read once each, one row at a time: lists, or streams
+    (``tables.Rows``) of a month too large to hold."""
     return pinned_workbook(_book(employee_columns, employees, lines, line_columns, summary),
                            created)
 

@@ -2,16 +2,19 @@
 
 Last step of the payslip stage, called by the pipeline with the tasks of the whole
 month's computation (exactly those of a sequential run) and what :class:`MonthStream`
-made during the fetch. A streamed payslip is kept only when its key (``payslip_key``:
-result, file name, password, snapshot file, run context) equals the task's, so the kept
-file is the very bytes the task would render; every other task is rendered now. Payslips
+made during the fetch. Once the whole month is computed the stream is handed its tasks
+(``adopt_month``) and renders the employees it has not reached from them, so no batch is
+computed twice. A streamed payslip is kept only when it was made from the task itself or
+from a task of the same key (``payslip_key``: result, file name, password, snapshot
+file, run context), so the kept file is the very bytes the task would render; every
+other task is rendered now. Payslips
 streamed for an employee the whole month does not pay, or under another name, are
 removed, so the folder holds what a sequential run writes and nothing else.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from engine.executor import Executor, render_tasks
@@ -22,7 +25,7 @@ from engine.progress import Progress
 from engine.rules.lines import PayrollResult, Status
 from engine.rules.packed import select
 from engine.run.prepared import Prepared
-from engine.stream.month import Streamed, payslip_key
+from engine.stream.month import MonthStream, Streamed, payslip_key
 from engine.wecom.snapshot import Snapshot
 
 
@@ -38,8 +41,7 @@ def render_month(tasks: list[Task], ctx: PayslipContext, out_dir: Path, *,
     todo: list[Task] = []
     for task in tasks:
         made = streamed.get(task[1].userid)
-        if made is not None and made.file is not None and made.key == (
-                keys[task[1].userid] if keys is not None else payslip_key(task, ctx)):
+        if made is not None and _made_from(made, task, ctx, keys):
             kept[task[1].userid] = made
         else:
             todo.append((len(todo), *task[1:]))
@@ -56,6 +58,18 @@ def render_month(tasks: list[Task], ctx: PayslipContext, out_dir: Path, *,
     return files, problems, len(kept)
 
 
+def _made_from(made: Streamed, task: Task, ctx: PayslipContext,
+               keys: Mapping[str, bytes] | None) -> bool:
+    """Whether the streamed payslip is the one ``task`` renders: made from the task itself
+    (adopted by the stream), or from a task of the same key."""
+    if made.file is None:
+        return False
+    if made.task is not None:
+        return made.task is task
+    key = keys.get(task[1].userid) if keys is not None else None
+    return made.key == (key if key is not None else payslip_key(task, ctx))
+
+
 def month_tasks(result: PayrollResult, ctx: PayslipContext, prepared: Prepared,
                 snapshot: Snapshot) -> list[Task]:
     """One payslip task per employee of the whole month with status ok."""
@@ -64,10 +78,22 @@ def month_tasks(result: PayrollResult, ctx: PayslipContext, prepared: Prepared,
                 sources=snapshot.source_of)
 
 
-def task_keys(tasks: list[Task], ctx: PayslipContext) -> dict[str, bytes]:
+def adopt_month(stream: MonthStream, result: PayrollResult, ctx: PayslipContext,
+                prepared: Prepared, snapshot: Snapshot) -> tuple[list[Task], dict[str, bytes]]:
+    """The whole month's tasks, handed to the stream still making payslips (it renders
+    every employee it has not queued from them, :meth:`MonthStream.adopt`), and the keys
+    of the tasks the stream made from its own batches, for :func:`render_month`."""
+    tasks = month_tasks(result, ctx, prepared, snapshot)
+    return tasks, task_keys(tasks, ctx, stream.adopt(tasks, ctx))
+
+
+def task_keys(tasks: list[Task], ctx: PayslipContext,
+              only: Collection[str] | None = None) -> dict[str, bytes]:
     """Each task's key by userid (see ``payslip_key``), made ahead of :func:`render_month`
-    while the stream still renders."""
-    return {task[1].userid: payslip_key(task, ctx) for task in tasks}
+    while the stream still renders; ``only``: the userids whose keys are needed (those
+    the stream made from its own batches), else all."""
+    return {task[1].userid: payslip_key(task, ctx) for task in tasks
+            if only is None or task[1].userid in only}
 
 
 def _in_task_order(tasks: list[Task], kept: Mapping[str, Streamed],

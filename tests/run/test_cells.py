@@ -166,3 +166,21 @@ def test_corpus_counts(tmp_path):
     print(f"\nformula/text corpus: {len(PAYLOADS)} payloads x {fields} exported text fields "
           f"= {len(PAYLOADS) * fields} cases")
     assert len(PAYLOADS) >= 30
+
+
+def _rfc_record(fields: list[str]) -> str:
+    # RFC 4180 written from the rule: a field with a comma, quote or line break is quoted
+    # and its quotes doubled; every other field as it is
+    out = []
+    for field in fields:
+        if any(ch in field for ch in ',"\r\n'):
+            field = '"' + field.replace('"', '""') + '"'
+        out.append(field)
+    return ",".join(out) + "\n"
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from('ab,"\r\n 张=\''), max_size=6), max_size=8))
+def test_a_record_quotes_exactly_the_fields_rfc_4180_quotes(fields):
+    assert cells.record(fields) == _rfc_record(fields)
+    assert next(csv.reader(io.StringIO(cells.record(fields), newline=""))) == fields \
+        or fields in ([], [""])  # an empty record reads back as no field

@@ -23,10 +23,14 @@ FORMATS = (workbook.MONEY_FORMAT, workbook.QUANTITY_FORMAT, workbook.COUNT_FORMA
 
 
 class OpenpyxlRows:
-    """The oracle: every cell an openpyxl cell, appended with ``ws.append``."""
+    """The oracle: every cell an openpyxl cell, appended with ``ws.append``. The rows are
+    appended when the sheet is closed, as SheetRows puts them in: openpyxl writes a
+    sheet's widths, panes and filter with its first row, and the workbook sets them
+    after its last."""
 
     def __init__(self, ws) -> None:
         self.ws = ws
+        self.rows: list = []
 
     def append(self, row) -> None:
         made = []
@@ -37,9 +41,11 @@ class OpenpyxlRows:
                 cell = WriteOnlyCell(self.ws, value=value)
                 cell.number_format = number_format
                 made.append(cell)
-        self.ws.append(made)
+        self.rows.append(made)
 
     def close(self) -> None:
+        for row in self.rows:
+            self.ws.append(row)
         self.ws.close()
 
 

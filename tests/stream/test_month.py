@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,53 @@ def test_a_streamed_month_is_the_sequential_month(sequential, tmp_path):
     assert total == outcome.payslips > 100 and kept == total  # every payslip came early
     assert tree(tmp_path / "run") == sequential
     assert verify(tmp_path / "run").ok
+
+
+def test_the_stream_makes_the_rest_from_the_months_own_tasks(sequential, tmp_path,
+                                                             monkeypatch):
+    """Rendering behind the fetch (a short queue): once the whole month is computed the
+    stream renders the employees it has not reached from the month's own tasks, and
+    computes no batch twice; the folder is still the sequential month's."""
+    import engine.stream.month as month
+
+    made, batches = {}, []
+    real_finish, real_batch = MonthStream.finish, MonthStream._batch
+
+    def finish(self):
+        made.update(real_finish(self))
+        return made
+
+    def batch(self, store, rel):
+        batches.append(rel)
+        return real_batch(self, store, rel)
+
+    monkeypatch.setattr(month, "QUEUE_TASKS", 2)
+    monkeypatch.setattr(MonthStream, "finish", finish)
+    monkeypatch.setattr(MonthStream, "_batch", batch)
+    notes = Notes()
+    outcome = run(tmp_path / "run", stream=True, progress=notes)
+    adopted = [m for m in made.values() if m.task is not None]
+    own = [m for m in made.values() if m.task is None]
+    assert adopted and own and len(adopted) + len(own) == outcome.payslips
+    assert all(m.key is None for m in adopted) and all(m.key for m in own)
+    assert len(batches) < 2  # the second batch came from the month's tasks
+    assert notes.kept() == (outcome.payslips, outcome.payslips)
+    assert tree(tmp_path / "run") == sequential
+
+
+def test_a_stream_is_not_handed_tasks_of_another_context():
+    """The month's tasks render with the stream's context: one that differs from the
+    month's (another run id, say) keeps the stream to its own batches."""
+    from engine.roster import Roster
+
+    stream = MonthStream(pack=None, period=None, roster=Roster(employees=()), before=(),
+                         run_dir=Path("."), source={}, names_mode="wecom", executor=None,
+                         file_names={}, passwords=None, progress=Silent(), opening=None,
+                         make_context=lambda digest: context())
+    assert stream.adopt([], context()) is None  # never started
+    stream.ctx, stream._computer = context(), object()  # as planned() leaves a started one
+    assert stream.adopt([], context().model_copy(update={"run_id": "other"})) is None
+    assert stream._adopted is None
 
 
 def test_a_stream_that_fails_half_way_changes_nothing(sequential, tmp_path, monkeypatch):
@@ -220,6 +268,31 @@ def test_the_final_pass_keeps_only_what_the_same_inputs_made(tmp_path):
     assert (out / "bob.pdf").read_bytes()[:5] == b"%PDF-"  # other inputs: made again
     assert final[1].sha256 == files[1].sha256
     assert not (out / "cat.pdf").exists()  # made during the fetch, not paid: removed
+
+
+def test_a_key_tells_a_decimal_input_from_its_text():
+    ctx = context()
+    one = plan([zhangsan(userid="amy")], names={"amy": "amy.pdf"})[0]
+    index, line = next((n, line) for n, line in enumerate(one[1].lines)
+                       if any(isinstance(v, Decimal) for v in line.trace.inputs.values()))
+    inputs = {k: str(v) for k, v in line.trace.inputs.items()}  # same JSON, other types
+    other_line = line.model_copy(update={"trace": line.trace.model_copy(
+        update={"inputs": inputs})})
+    lines = (*one[1].lines[:index], other_line, *one[1].lines[index + 1:])
+    other = (one[0], one[1].model_copy(update={"lines": lines}), *one[2:])
+    assert one[1].model_dump_json() == other[1].model_dump_json()
+    assert payslip_key(one, ctx) != payslip_key(other, ctx)
+
+
+def test_a_key_follows_the_name_password_and_source():
+    ctx = context()
+    one = plan([zhangsan(userid="amy")], names={"amy": "amy.pdf"})[0]
+    keys = {payslip_key(one, ctx),
+            payslip_key((*one[:2], "amy2.pdf", *one[3:]), ctx),
+            payslip_key((*one[:3], "secret", one[4]), ctx),
+            payslip_key((*one[:4], ("monthdata/batch-0002.json", "0" * 64)), ctx),
+            payslip_key(one, ctx.model_copy(update={"run_id": "other"}))}
+    assert len(keys) == 5
 
 
 def test_a_key_tells_decimal_exponents_apart():
