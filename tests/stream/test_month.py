@@ -71,13 +71,32 @@ def test_a_streamed_month_is_the_sequential_month(sequential, tmp_path):
     assert verify(tmp_path / "run").ok
 
 
+def behind(monkeypatch) -> None:
+    """Rendering well behind the fetch: a short queue, and the stream's executor slowed
+    (the month is computed long before the stream reaches its second batch)."""
+    import time
+
+    import engine.stream.month as month
+    from engine.executor.local import LocalExecutor
+
+    real, calls = LocalExecutor.render, []
+
+    def slowed(self, tasks, ctx):
+        calls.append(1)
+        results = real(self, tasks, ctx)
+        if len(calls) > 1:  # the month's own rendering after the stream: as it is
+            return results
+        return (time.sleep(0.05) or outcome for outcome in results)
+
+    monkeypatch.setattr(month, "QUEUE_TASKS", 2)
+    monkeypatch.setattr(LocalExecutor, "render", slowed)
+
+
 def test_the_stream_makes_the_rest_from_the_months_own_tasks(sequential, tmp_path,
                                                              monkeypatch):
     """Rendering behind the fetch (a short queue): once the whole month is computed the
     stream renders the employees it has not reached from the month's own tasks, and
     computes no batch twice; the folder is still the sequential month's."""
-    import engine.stream.month as month
-
     made, batches = {}, []
     real_finish, real_batch = MonthStream.finish, MonthStream._batch
 
@@ -89,7 +108,7 @@ def test_the_stream_makes_the_rest_from_the_months_own_tasks(sequential, tmp_pat
         batches.append(rel)
         return real_batch(self, store, rel)
 
-    monkeypatch.setattr(month, "QUEUE_TASKS", 2)
+    behind(monkeypatch)
     monkeypatch.setattr(MonthStream, "finish", finish)
     monkeypatch.setattr(MonthStream, "_batch", batch)
     notes = Notes()
@@ -129,11 +148,42 @@ def test_a_stream_that_fails_half_way_changes_nothing(sequential, tmp_path, monk
         return real(self, store, rel)
 
     monkeypatch.setattr(MonthStream, "_batch", second_fails)
+    # the stream computes every batch itself (handed the month's tasks, it might not reach
+    # the second batch at all)
+    monkeypatch.setattr(MonthStream, "adopt", lambda self, tasks, ctx: None)
     notes = Notes()
     run(tmp_path / "run", stream=True, progress=notes)
     assert any("stopped early (RuntimeError: disk hiccup)" in n for n in notes.notes)
     kept, total = notes.kept()
     assert 0 < kept < total  # the first batch's payslips were kept, the rest made after
+    assert tree(tmp_path / "run") == sequential
+
+
+def test_a_stream_that_fails_on_the_months_tasks_changes_nothing(sequential, tmp_path,
+                                                                monkeypatch):
+    """The stream fails while it renders the month's own tasks: what it made is kept, the
+    rest is made after it."""
+    real = MonthStream._feed_adopted
+
+    def fails(self):
+        real_put, count = self._put, []
+
+        def put(item, adoptable=True):
+            count.append(1)
+            if len(count) == 3:
+                raise RuntimeError("disk hiccup")
+            return real_put(item, adoptable)
+
+        self._put = put
+        return real(self)
+
+    behind(monkeypatch)  # the month's tasks are handed to the stream
+    monkeypatch.setattr(MonthStream, "_feed_adopted", fails)
+    notes = Notes()
+    run(tmp_path / "run", stream=True, progress=notes)
+    assert any("stopped early (RuntimeError: disk hiccup)" in n for n in notes.notes)
+    kept, total = notes.kept()
+    assert 0 < kept < total
     assert tree(tmp_path / "run") == sequential
 
 
