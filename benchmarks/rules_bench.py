@@ -30,7 +30,7 @@ from engine.roster import parse_rows  # noqa: E402
 from engine.rules.apply import compute  # noqa: E402
 from engine.rules.lines import Category, EmployeeResult, LineItem, Status, Totals, Trace  # noqa: E402,E501
 from engine.rules.loader import load_pack  # noqa: E402
-from engine.rules.program import build_all  # noqa: E402
+from engine.rules.closures import build_all  # noqa: E402
 from engine.wecom.models import LeaveType, MonthRecord  # noqa: E402
 
 LEAVES = [LeaveType(id=2, name="年假"), LeaveType(id=3, name="事假"),

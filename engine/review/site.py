@@ -57,7 +57,7 @@ def _facts(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
 def site_files(run_dir: Path, previous: Path | None = None) -> dict[str, bytes]:
     """Every file of ``review/`` (relative path → bytes) for the run as it is now."""
     from engine.run.diff import diff
-    from engine.run.verify import recompute
+    from engine.run.recompute import recompute
 
     manifest = json.loads((run_dir / MANIFEST).read_text("utf-8"))
     again = recompute(run_dir, manifest)

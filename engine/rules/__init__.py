@@ -2,7 +2,7 @@
 
 from engine.rules.apply import compute
 from engine.rules.cases import CaseReport, run_cases
+from engine.rules.compiled import Pack
 from engine.rules.loader import load_pack
-from engine.rules.pack import Pack
 
 __all__ = ["CaseReport", "Pack", "compute", "load_pack", "run_cases"]

@@ -25,11 +25,12 @@ from engine.problems import Problem, Severity
 from engine.roster import Employee, Roster
 from engine.rules.checks import (ARITH_ERRORS, guard, has_negative, negative_values, run_checks,
                                  unmatched_leave)
+from engine.rules.closures import CONTEXT, ZERO, Sheet, build, build_all
+from engine.rules.compiled import Pack
 from engine.rules.inputs import Facts, leave_index
 from engine.rules.lines import EmployeeResult, PayrollResult, Status, Totals
-from engine.rules.pack import Pack
 from engine.rules.params import resolve_day
-from engine.rules.program import CONTEXT, ITEMS, ZERO, Program, Sheet, build, build_all
+from engine.rules.program import ITEMS, Program
 from engine.wecom.models import LeaveType, MonthRecord
 
 STAGE = "compute"

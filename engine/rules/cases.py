@@ -24,9 +24,9 @@ from engine.money import to_decimal
 from engine.period import parse_month
 from engine.roster import parse_rows
 from engine.rules.apply import compute
+from engine.rules.compiled import Pack
 from engine.rules.lines import EmployeeResult
 from engine.rules.loader import Where, read_doc
-from engine.rules.pack import Pack
 from engine.rules.schema import Number
 from engine.wecom.models import LeaveType, MonthRecord
 

@@ -17,8 +17,8 @@ from decimal import Decimal
 
 from engine.errors import EvaluationError
 from engine.problems import Audience, Problem, Severity
+from engine.rules.compiled import CompiledCheck, CompiledRule
 from engine.rules.inputs import Item
-from engine.rules.pack import CompiledCheck, CompiledRule
 from engine.wecom.models import MonthRecord
 
 STAGE = "compute"

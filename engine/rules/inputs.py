@@ -324,39 +324,6 @@ def compile_source(source: str, unit: str) -> Extractor:
                      "base_info, exception, sp, leave or overtime")
 
 
-Presence = Callable[[MonthRecord], bool]
-
-
-def presence(source: str) -> tuple[str, Presence] | None:
-    """``(what WeCom left out, test)`` for an input that can be absent, else ``None``.
-
-    A record field (``summary_info.regular_days``) is absent when its key (or a section
-    above it) is not in WeCom's answer, or is ``null``. The ``overtime.…`` inputs are
-    absent when the record has no ``overwork_info`` at all; inside it a missing part shows
-    up as overtime neither paid nor banked, which the split reports (``unsplit``), and an
-    omitted total counts as money + bank (the API's own example omits
-    ``holidays_over_sec``). Exceptions and ``sp_items`` are lists: a missing list is an
-    empty one, as the API documents.
-    """
-    parts = source.strip().split(".")
-    if parts[0] in ("overwork_info", "summary_info", "base_info"):
-        return source.strip(), _present(parts)
-    if parts[0] == "overtime":
-        return "overwork_info", _present(["overwork_info"])
-    return None
-
-
-def _present(parts: list[str]) -> Presence:
-    def test(record: MonthRecord) -> bool:
-        model: BaseModel = record
-        for part in parts:
-            if part not in model.model_fields_set:
-                return False
-            model = getattr(model, part)
-        return True
-    return test
-
-
 Reader = Callable[[Facts, dict], None]
 
 

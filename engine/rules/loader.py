@@ -16,8 +16,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from engine.rules.compiled import Pack
 from engine.rules.merge import Where, loc_text, merge
-from engine.rules.pack import Pack, build
+from engine.rules.pack import build
 from engine.rules.schema import PackFile
 from engine.rules.yamldoc import Doc, read_doc
 

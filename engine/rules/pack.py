@@ -1,7 +1,8 @@
-"""A compiled rule pack: every formula compiled once, every name checked, order fixed.
+"""Compiling a rule pack: every formula compiled once, every name checked, order fixed.
 
-Built by ``engine.rules.loader.load_pack`` from the merged YAML and used, unchanged, for
-every employee by ``engine.rules.apply``. Names a formula can read: parameters, declared
+Called by ``engine.rules.loader.load_pack`` on the merged YAML; the :class:`Pack` it
+builds (``engine.rules.compiled``) is used, unchanged, for every employee by
+``engine.rules.apply``. Names a formula can read: parameters, declared
 inputs, declared roster columns (``C`` and the flag ``has_C``; ``C.VALUE`` for a
 categorical column such as ``employment_type.hourly``), variables, the period
 (``calendar_days``, ``work_days``, ``holiday_days``, ``rest_days``), the employee's
@@ -20,18 +21,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
-from operator import methodcaller
 from pathlib import Path
 
 from engine.errors import FormulaError, RulePackError
-from engine.money import CENT, TIE_TOLERANCE, round_to
+from engine.rules.compiled import (CompiledCheck, CompiledKey, CompiledRule, Pack,
+                                   ledger_names, rounder)
 from engine.rules.formula import Formula, compile_formula
 from engine.rules.inputs import SP_TYPES, Extractor, Item, compile_source
 from engine.rules.lines import PackInfo
 from engine.rules.merge import Merged, Where
-from engine.rules.schema import Header, LedgerKey, Parameter, Rounding, RosterColumn
+from engine.rules.schema import Header, LedgerKey, RosterColumn
 from engine.rules.steps import compile_steps, steps_text
 from engine.rules.tables import misuse
 
@@ -48,113 +47,6 @@ ITEM_NAMES = ("item_count", "item_seconds", "item_days", "item_hours", "item_in_
               "item_id", "item_day_hours")
 RULE_PARTS = ("when", "quantity", "rate", "multiplier", "amount", "floor", "cap")
 SYMBOL = {"quantity": "quantity", "rate": "rate", "multiplier": "multiplier"}
-
-
-def rounder(rounding: Rounding) -> Callable[[Decimal], Decimal]:
-    step, mode = rounding.step_decimal, rounding.mode
-    if step == CENT and mode == "half_up":
-        return _fen_half_up
-    return lambda v: round_to(v, step, mode)
-
-
-_HALF_FENS, _TO_FEN = Decimal(200), methodcaller("quantize", CENT, ROUND_HALF_UP)
-
-
-def _fen_half_up(value: Decimal) -> Decimal:
-    """``round_to(value, 0.01, "half_up")`` (a tie within the tolerance is a tie), inlined:
-    it rounds almost every line of a run."""
-    halves = value * _HALF_FENS
-    nearest = halves.to_integral_value()
-    # also when the product itself rounded onto the boundary (8.5749…9 × 200 = 1715 in
-    # 28 digits): the value then lies within the tolerance and is the tie
-    if abs(halves - nearest) <= TIE_TOLERANCE:
-        value = nearest / _HALF_FENS
-    return _TO_FEN(value)
-
-
-@dataclass(frozen=True)
-class CompiledRule:
-    code: str
-    label: str
-    label_en: str
-    category: str
-    unit: str
-    omit_zero: bool
-    formulas: dict[str, Formula]
-    select: Callable[[Item], bool] | None
-    item_values: dict[str, dict[str, Formula]]
-    round_quantity: Callable[[Decimal], Decimal] | None
-    round_amount: Callable[[Decimal], Decimal]
-    rounding_text: str
-    formula_text: str
-    trace_inputs: tuple[str, ...]
-    trace_params: tuple[str, ...]
-    where: Where
-    money: bool = False  # earning or deduction
-    zero_when_no_quantity: bool = False  # amount is quantity × rate × multiplier, no floor
-    gate: str | None = None  # a name whose 0 means "no line" (skips the rule cheaply)
-    fns: dict[str, Callable] = field(default_factory=dict)  # the formulas' closures
-    steps: tuple[tuple[str, Formula], ...] = ()  # named intermediate values, in order
-
-
-@dataclass(frozen=True)
-class CompiledCheck:
-    code: str
-    severity: str
-    when: Formula
-    message: str
-    reference: str
-    where: Where
-    audience: str = "hr"
-
-
-@dataclass(frozen=True)
-class CompiledKey:
-    """A ledger key with its compiled formulas (``change`` or banked/used/settled)."""
-
-    key: str
-    spec: LedgerKey
-    formulas: dict[str, Formula]
-    expire_months: Formula | None
-    where: Where
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """The names the rules read for this key: opening (and YTD alias, expired)."""
-        return ledger_names(self.key, self.spec)
-
-
-def ledger_names(key: str, spec: LedgerKey) -> tuple[str, ...]:
-    names = [f"ledger.{key}"]
-    if spec.yearly and key.startswith("ytd_"):
-        names.append(f"ytd.{key.removeprefix('ytd_')}")
-    if spec.kind == "comp_time":
-        names.append(f"expired.{key}")
-    return tuple(names)
-
-
-@dataclass(frozen=True)
-class Pack:
-    """What ``load_pack`` returns; ``info`` identifies the pack on payslips."""
-
-    info: PackInfo
-    header: Header
-    parameters: dict[str, Parameter]
-    roster: dict[str, RosterColumn]
-    inputs: tuple[tuple[str, Extractor], ...]
-    variables: tuple[tuple[str, Formula], ...]
-    rules: tuple[CompiledRule, ...]
-    checks: tuple[CompiledCheck, ...]
-    ledger: tuple[CompiledKey, ...] = ()
-    case_files: tuple[Path, ...] = ()
-    files: tuple[str, ...] = ()  # the pack file, then every file it extends (hashed in order)
-    input_labels: dict[str, str] = field(default_factory=dict)
-    input_sources: dict[str, str] = field(default_factory=dict)
-    input_absent: dict[str, str] = field(default_factory=dict)  # warn | zero | error
-
-    @property
-    def codes(self) -> tuple[str, ...]:
-        return tuple(r.code for r in self.rules)
 
 
 def _compile(text: str, where: Where, rule: str | None = None) -> Formula:

@@ -9,7 +9,6 @@ Used by :mod:`engine.run.verify` (the recomputed month against the files found) 
 
 from __future__ import annotations
 
-import csv
 import json
 from collections import Counter
 from decimal import Decimal, InvalidOperation

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from engine.errors import RunFolderError
 from engine.files import atomic_write, sha256_bytes, sha256_file
@@ -133,6 +133,18 @@ def inside(root: Path, candidate: Path) -> bool:
     except ValueError:
         return False
     return True
+
+
+def listed_inside(run_dir: Path, path: Path) -> bool:
+    """A path named by a manifest stays inside the run folder: relative, no ``..``.
+
+    (Textual on purpose: resolving every one of tens of thousands of paths is slow, and
+    the files themselves are found by walking the folder, which never leaves it.)"""
+    try:
+        rel = PurePosixPath(path.relative_to(run_dir).as_posix())
+    except ValueError:
+        return False
+    return not rel.is_absolute() and ".." not in rel.parts and rel.parts != ()
 
 
 def post_manifest(rel: str) -> bool:

@@ -5,34 +5,29 @@ against ``manifest.json`` (missing, extra, changed) and every payslip against
 ``manifest.csv``; the rule pack copy must hash to the pack identity the run recorded; then
 the month is recomputed offline from ``snapshot/`` and ``inputs/`` and every line, total
 and count is compared with ``results/`` and with the data embedded in each payslip PDF.
-The answer is a list of precise differences, empty when the folder proves itself.
+The answer is a list of precise differences, empty when the folder proves itself. The
+recomputation and the comparison of ``results/`` with it are ``engine.run.recompute``.
 """
 
 from __future__ import annotations
 
-import csv
 import json
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Collection, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict
 
 from engine.errors import PayrollError
 from engine.exports.check import verify_exports
-from engine.problems import Problem
 from engine.progress import Progress, Silent
 from engine.rules.lines import EmployeeResult, PayrollResult, Status
 from engine.run import tables
-from engine.run.compare import (EMPLOYEES_CSV, LINES_CSV, LINES_PARQUET, PROBLEMS_CSV,
-                                SUMMARY_HTML, SUMMARY_JSON, TRACES_JSONL, Difference,
-                                compare_employees, compare_lines, compare_payslip,
-                                compare_problems, compare_summary, compare_traces, difference,
-                                read_csv)
-from engine.run.folder import MANIFEST, MANIFEST_CSV, sha256_file
+from engine.run.compare import Difference, compare_payslip, difference
+from engine.run.folder import MANIFEST, MANIFEST_CSV, listed_inside, sha256_file
 from engine.run.hold import payslip_errors
-from engine.run.inputs import load_inputs, run_id_for
+from engine.run.recompute import (Recomputed, check_ledger, check_summary_html, compare_tables,
+                                  read_results, recompute)
 from engine.run.visible import all_files, check_visible
-from engine.safetext import text_problems
 
 __all__ = ["Difference", "VerifyReport", "verify"]
 
@@ -62,25 +57,13 @@ class VerifyReport(BaseModel):
 # --- files ------------------------------------------------------------------------------
 
 
-def inside(run_dir: Path, path: Path) -> bool:
-    """A path named by a manifest stays inside the run folder: relative, no ``..``.
-
-    (Textual on purpose: resolving every one of tens of thousands of paths is slow, and
-    the files themselves are found by walking the folder, which never leaves it.)"""
-    try:
-        rel = PurePosixPath(path.relative_to(run_dir).as_posix())
-    except ValueError:
-        return False
-    return not rel.is_absolute() and ".." not in rel.parts and rel.parts != ()
-
-
 def check_files(run_dir: Path, manifest: dict[str, Any]) -> list[Difference]:
     """Every file listed with the right hash and size, and no file that is not listed."""
     listed = {e["path"]: e for e in manifest.get("files", [])}
     present = set(all_files(run_dir)[0])  # temporaries and dotfiles included
     out = [difference("manifest", path, "listed path is outside the run folder")
-           for path in sorted(listed) if not inside(run_dir, run_dir / path)]
-    listed = {path: e for path, e in listed.items() if inside(run_dir, run_dir / path)}
+           for path in sorted(listed) if not listed_inside(run_dir, run_dir / path)]
+    listed = {path: e for path, e in listed.items() if listed_inside(run_dir, run_dir / path)}
     out += [difference("missing_file", path, "listed in manifest.json but missing")
             for path in sorted(set(listed) - present)]
     out += [difference("extra_file", path, "present but not listed in manifest.json")
@@ -105,7 +88,7 @@ def check_payslip_index(run_dir: Path, manifest: dict[str, Any],
     for row in rows:
         path, who = row.get("file", ""), row.get("userid", "")
         file = run_dir / path
-        if not inside(run_dir, file):
+        if not listed_inside(run_dir, file):
             out.append(difference("manifest", MANIFEST_CSV, "payslip path is outside the run "
                                   "folder", userid=who, found=path))
             continue
@@ -125,66 +108,6 @@ def check_payslip_index(run_dir: Path, manifest: dict[str, Any],
                                   "different sha256 for this payslip", userid=who,
                                   expected=listed[path]["sha256"], found=row.get("sha256", "")))
     return out
-
-
-# --- recompute --------------------------------------------------------------------------
-
-
-class Recomputed(BaseModel):
-    """The month as the folder's own evidence computes it."""
-
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
-
-    result: PayrollResult
-    month: Any = None  # engine.run.chain.Month: the ledger and what re-closes it
-    problems: tuple[Problem, ...]  # roster, snapshot and compute problems (not render/fetch)
-    pack: Any = None  # the pack copy: it decides the columns of employees.csv
-    run_id: str
-    snapshot_sha256: str
-    pack_sha256: str
-    # userid → (snapshot file, its sha256) the employee's record came from: printed on
-    # and embedded in the payslip
-    sources: dict[str, tuple[str, str]] = {}
-
-
-def _input_path(run_dir: Path, manifest: dict[str, Any], key: str, pattern: str) -> Path:
-    rel = manifest.get("inputs", {}).get(key)
-    if rel:
-        if not inside(run_dir, run_dir / rel):
-            raise FileNotFoundError(f"{rel} is outside the run folder")
-        return run_dir / rel
-    found = sorted((run_dir / "inputs").glob(pattern))
-    if not found:
-        raise FileNotFoundError(f"inputs/{pattern} not found")
-    return found[0]
-
-
-def recompute(run_dir: Path, manifest: dict[str, Any]) -> Recomputed:
-    """Load snapshot, roster copy and pack copy from the folder and compute the month."""
-    from engine.run.chain import compute_month, source_digests
-    from engine.wecom.snapshot import load_snapshot
-
-    copies = {"roster": _input_path(run_dir, manifest, "roster", "roster.*"),
-              "rules": _input_path(run_dir, manifest, "rules", "rules/*.yaml")}
-    relative = {k: v.relative_to(run_dir).as_posix() for k, v in copies.items()}
-    omits = manifest.get("inputs", {}).get("roster_omits")
-    roster, roster_problems, pack = load_inputs(
-        run_dir, {**relative, **({"roster_omits": omits} if omits else {})})
-    snapshot = load_snapshot(run_dir)
-    source = manifest.get("ledger", {})
-    month = compute_month(pack, snapshot.period, roster, snapshot, run_dir, source,
-                          [*roster_problems, *snapshot.problems],
-                          manifest.get("names", "wecom"))
-    run_id = run_id_for(snapshot.period.month, snapshot.plan_sha256,
-                        sha256_file(copies["roster"]), pack.info.sha256,
-                        *source_digests(run_dir, source))
-    problems = (*month.problems, *text_problems(month.result.employees))
-    return Recomputed(result=month.result, month=month, problems=problems,
-                      pack=pack,
-                      run_id=run_id, snapshot_sha256=snapshot.sha256,
-                      pack_sha256=pack.info.sha256,
-                      sources={u: (f, snapshot.file_sha256[f])
-                               for u, f in snapshot.record_files.items()})
 
 
 def check_identity(manifest: dict[str, Any], again: Recomputed) -> list[Difference]:
@@ -217,7 +140,7 @@ def _check_payslip(run_dir: Path, emp: EmployeeResult, row: dict[str, str], *, r
         out.append(difference("payslip", MANIFEST_CSV, "net differs", userid=emp.userid,
                               expected=tables.dec(emp.totals.net), found=row.get("net", "")))
     path = run_dir / row.get("file", "")
-    if not inside(run_dir, path) or not path.is_file():
+    if not listed_inside(run_dir, path) or not path.is_file():
         return out  # reported by check_payslip_index
     try:
         data = embedded_data(path)
@@ -257,90 +180,10 @@ def check_payslips(run_dir: Path, result: PayrollResult, rows: Sequence[dict[str
 # --- the whole folder -------------------------------------------------------------------
 
 
-def _problems_from_rows(rows: Sequence[dict[str, str]]) -> list[Problem]:
-    return [Problem.model_validate(row) for row in rows]
-
-
-def check_summary_html(run_dir: Path, manifest: dict[str, Any], again: Recomputed,
-                       summary: dict[str, Any], problem_rows: Sequence[dict[str, str]]
-                       ) -> list[Difference]:
-    """The finance summary page is the one the recomputed month and problems.csv give."""
-    from engine.run.summary import summary_html
-
-    path = run_dir / SUMMARY_HTML
-    if not path.is_file():
-        return []
-    try:
-        html = summary_html(again.result, _problems_from_rows(problem_rows), summary,
-                            manifest.get("company", ""))
-    except (PayrollError, ValueError) as exc:
-        return [difference("summary", SUMMARY_HTML, f"cannot rebuild the finance summary: {exc}")]
-    if html != path.read_bytes().decode("utf-8"):
-        return [difference("summary", SUMMARY_HTML, "finance summary page differs from the one the "
-                           "recomputed month gives")]
-    return []
-
-
-def _read_parquet(path: Path) -> list[dict[str, str]]:
-    import pyarrow.parquet as pq
-
-    return pq.read_table(path).to_pylist()
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    # split on "\n" only: a value may hold U+2028 or U+0085, which splitlines() breaks on
-    text = path.read_bytes().decode("utf-8")
-    return [json.loads(line) for line in text.split("\n") if line.strip()]
-
-
-_READERS = (("lines", LINES_CSV, lambda p: read_csv(p)[1]),
-            ("employees", EMPLOYEES_CSV, lambda p: read_csv(p)[1]),
-            ("problems", PROBLEMS_CSV, lambda p: read_csv(p)[1]),
-            ("payslips", MANIFEST_CSV, lambda p: read_csv(p)[1]),
-            ("parquet", LINES_PARQUET, _read_parquet),
-            ("traces", TRACES_JSONL, _read_jsonl),
-            ("summary", SUMMARY_JSON, lambda p: json.loads(p.read_text("utf-8"))))
-
-
-def _read_results(run_dir: Path) -> tuple[dict[str, Any], list[Difference]]:
-    """The result files as found; unreadable ones become differences."""
-    found: dict[str, Any] = {}
-    out = []
-    for key, rel, reader in _READERS:
-        try:
-            found[key] = reader(run_dir / rel)
-        except (OSError, ValueError, csv.Error) as exc:  # pyarrow's errors are ValueError/OSError
-            found[key] = None  # reported once here; its comparisons are skipped
-            out.append(difference("unreadable", rel, f"cannot read: {exc}"))
-    return found, out
-
-
-def _compare_tables(again: Recomputed, run_id: str, found: dict[str, Any]
-                    ) -> list[Difference]:
-    result = again.result
-    expected_summary = tables.summary(result, list(again.problems), run_id)
-    line_rows = tables.line_rows(result)
-    precise = tables.line_rows(result, precise=True)
-    checks = (
-        ("lines", lambda rows: compare_lines(line_rows, rows)),
-        ("parquet", lambda rows: compare_lines(precise, rows, LINES_PARQUET)),
-        ("traces", lambda rows: compare_traces(result.employees, rows)),
-        ("employees", lambda rows: compare_employees(tables.employee_rows(result, again.pack), rows)),
-        ("problems", lambda rows: compare_problems(again.problems, rows)),
-        ("summary", lambda data: compare_summary(expected_summary, data,
-                                                 found["problems"] or [])),
-    )
-    out: list[Difference] = []
-    for key, check in checks:
-        if found[key] is not None:
-            out += check(found[key])
-    return out
-
-
 def _compare_results(run_dir: Path, manifest: dict[str, Any], again: Recomputed,
                      found: dict[str, Any], progress: Progress) -> list[Difference]:
     run_id = manifest.get("run_id", "")
-    out = _compare_tables(again, run_id, found)
+    out = compare_tables(again, run_id, found)
     if found["summary"] is not None and found["problems"] is not None:
         summary_now = {**tables.summary(again.result, list(again.problems), run_id),
                        "problems": found["summary"].get("problems", {})}
@@ -356,33 +199,6 @@ def _compare_results(run_dir: Path, manifest: dict[str, Any], again: Recomputed,
         out.append(difference("payslip", MANIFEST_CSV, "payslips listed in a run whose "
                               "manifest says they were skipped"))
     return out + check_ledger(run_dir, again)
-
-
-def check_ledger(run_dir: Path, again: Recomputed) -> list[Difference]:
-    """``results/ledger.csv`` is the ledger the recomputed month closes with, row for row
-    (its opening column then equals the previous closing, which ``check_chain`` proves)."""
-    from engine.ledger.files import export_rows
-    from engine.run.chain import LEDGER_CSV
-
-    path = run_dir / LEDGER_CSV
-    ledger = again.month.ledger if again.month is not None else None
-    if ledger is None:
-        return [difference("extra_file", LEDGER_CSV, "a ledger in a run whose pack declares "
-                           "none")] if path.is_file() else []
-    if not path.is_file():
-        return [difference("missing_file", LEDGER_CSV, "the pack declares a ledger")]
-    got = {(r["userid"], r["key"]): r for r in read_csv(path)[1]}
-    out = []
-    for row in export_rows(ledger):
-        found = got.pop((row["userid"], row["key"]), None)
-        if found != row:
-            out.append(difference("ledger", LEDGER_CSV, f"row {row['key']} differs from the "
-                                  "recomputed ledger", userid=row["userid"],
-                                  expected=json.dumps(row, ensure_ascii=False),
-                                  found=json.dumps(found, ensure_ascii=False)))
-    out += [difference("ledger", LEDGER_CSV, f"row {key} is not in the recomputed ledger",
-                       userid=userid) for userid, key in sorted(got)]
-    return out
 
 
 def _chain(run_dir: Path, manifest: dict[str, Any]) -> tuple[list[Difference], int]:
@@ -422,7 +238,7 @@ def verify(run_dir: Path, progress: Progress | None = None, *, render: bool = Fa
         return VerifyReport(run_dir=str(run_dir), differences=(difference(
             "manifest", MANIFEST, "missing or unreadable: not a finished run folder"),))
     out = check_files(run_dir, manifest)
-    found, unreadable = _read_results(run_dir)
+    found, unreadable = read_results(run_dir)
     out += unreadable + check_payslip_index(run_dir, manifest, found["payslips"] or [])
     progress.note("recomputing the month from snapshot/ and inputs/")
     try:

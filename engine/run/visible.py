@@ -89,7 +89,7 @@ def check_accounted(run_dir: Path, manifest: dict[str, Any], rows: Sequence[dict
 
 
 def recomputed_workbook(again, run_id: str) -> bytes:
-    """``payroll.xlsx`` as the recomputed month (``engine.run.verify.Recomputed``) writes it."""
+    """``payroll.xlsx`` as the recomputed month (``engine.run.recompute.Recomputed``) writes it."""
     from engine.period import as_period
 
     result, pack = again.result, again.pack

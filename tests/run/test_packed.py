@@ -90,7 +90,7 @@ def month_300(tmp_path_factory) -> Path:
 
 
 def test_a_simulated_month_is_written_byte_for_byte_as_a_whole_one(month_300, tmp_path):
-    from engine.run.verify import recompute
+    from engine.run.recompute import recompute
 
     manifest = json.loads((month_300 / "manifest.json").read_text("utf-8"))
     again = recompute(month_300, manifest)  # plain tuples: nothing packed
